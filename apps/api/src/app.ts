@@ -1,0 +1,46 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { AppDeps } from "./http/context.ts";
+import { errorHandler } from "./http/errors.ts";
+import { requireAdmin } from "./http/guards.ts";
+import { adminBlueprintRoutes } from "./routes/admin/blueprints.ts";
+import { adminLocationRoutes } from "./routes/admin/locations.ts";
+import { adminNodeRoutes } from "./routes/admin/nodes.ts";
+import { adminServerRoutes } from "./routes/admin/servers.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { serverRoutes } from "./routes/servers/servers.ts";
+import { subuserRoutes } from "./routes/servers/subusers.ts";
+import { wsTokenRoutes } from "./routes/ws-token.ts";
+
+/** Builds the HTTP app; no side effects (the entry file listens, tests import this). */
+export function createApp(deps: AppDeps) {
+  const admin = new Hono()
+    .use(requireAdmin(deps))
+    .route("/locations", adminLocationRoutes(deps))
+    .route("/nodes", adminNodeRoutes(deps))
+    .route("/blueprints", adminBlueprintRoutes(deps))
+    .route("/servers", adminServerRoutes(deps));
+
+  const api = new Hono()
+    .use(
+      cors({
+        origin: deps.config.allowedOrigins,
+        credentials: true,
+        allowHeaders: ["content-type", "x-api-key"],
+        allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      }),
+    )
+    .on(["GET", "POST"], "/auth/*", (c) => deps.auth.handler(c.req.raw))
+    .route("/", healthRoutes(deps))
+    .route("/", wsTokenRoutes(deps))
+    .route("/servers", serverRoutes(deps))
+    .route("/servers", subuserRoutes(deps))
+    .route("/admin", admin);
+
+  const app = new Hono().route("/api", api);
+  app.onError(errorHandler(deps.logger));
+  app.notFound((c) => c.json({ error: "Not found" }, 404));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

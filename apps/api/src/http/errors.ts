@@ -1,0 +1,62 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ZodError } from "zod";
+import type { Logger } from "../logger.ts";
+
+/** The API's one error type; `onError` turns it into `{"error": "...", "field"?: "..."}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+
+  static badRequest = (message: string, field?: string) => new ApiError(400, message, field);
+  static unauthorized = () => new ApiError(401, "Unauthorized");
+  static forbidden = (message = "Forbidden") => new ApiError(403, message);
+  static notFound = (message = "Not found") => new ApiError(404, message);
+  static conflict = (message: string, field?: string) => new ApiError(409, message, field);
+}
+
+export type ErrorBody = { error: string; field?: string };
+
+export function fromZodError(error: ZodError, where: string): ApiError {
+  const issue = error.issues[0];
+  const field = issue?.path.join(".") || undefined;
+  const message = issue ? `${field ? `${field}: ` : ""}${issue.message}` : `Invalid ${where}`;
+  return ApiError.badRequest(message, field);
+}
+
+const PG_UNIQUE_VIOLATION = "23505";
+const PG_FOREIGN_KEY_VIOLATION = "23503";
+
+/** postgres.js and PGlite both put the SQLSTATE on `code`; drizzle wraps it in `cause`. */
+export function pgErrorCode(error: unknown): string | undefined {
+  for (let e = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+export const isUniqueViolation = (e: unknown) => pgErrorCode(e) === PG_UNIQUE_VIOLATION;
+export const isForeignKeyViolation = (e: unknown) => pgErrorCode(e) === PG_FOREIGN_KEY_VIOLATION;
+
+export function errorHandler(logger: Logger) {
+  return (err: Error, c: Context) => {
+    if (err instanceof ApiError) {
+      const body: ErrorBody = { error: err.message };
+      if (err.field) body.field = err.field;
+      return c.json(body, err.status);
+    }
+    // Hono's own HTTPException (e.g. malformed JSON bodies) keeps its status.
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      return c.json({ error: err.message || "Bad request" }, status as ContentfulStatusCode);
+    }
+    logger.error({ err, path: c.req.path, method: c.req.method }, "unhandled error");
+    return c.json({ error: "Internal server error" }, 500);
+  };
+}

@@ -1,0 +1,42 @@
+import type { WebSocket } from "ws";
+import type { Principal } from "../auth/credentials.ts";
+
+/**
+ * Per-socket state, kept deliberately small: no closures, no timers (one sweep serves all
+ * sockets), plain fields the hot paths read directly.
+ */
+export class Connection {
+  principal: Principal | null = null;
+  readonly subscriptions = new Set<string>();
+  /** Messages of one socket are handled in order; this is the tail of that chain. */
+  queue: Promise<void> = Promise.resolve();
+  closed = false;
+  // inbound rate limit (token bucket)
+  tokens: number;
+  refilledAt: number;
+  strikes = 0;
+  // liveness and backpressure
+  missedPings = 0;
+  slowTicks = 0;
+  skipThisTick = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly openedAt: number,
+    burst: number,
+  ) {
+    this.tokens = burst;
+    this.refilledAt = openedAt;
+  }
+}
+
+const CONNECTION = Symbol("panel.connection");
+type Tagged = WebSocket & { [CONNECTION]?: Connection };
+
+export function attachConnection(socket: WebSocket, connection: Connection) {
+  (socket as Tagged)[CONNECTION] = connection;
+}
+
+export function connectionOf(socket: WebSocket): Connection | undefined {
+  return (socket as Tagged)[CONNECTION];
+}

@@ -1,0 +1,258 @@
+import type { IncomingMessage } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Database } from "@panel/db";
+import { type ClientMessage, WS_CLOSE, WS_ERRORS } from "@panel/protocol";
+import { type RawData, WebSocket, WebSocketServer } from "ws";
+import type { Auth } from "../auth/auth.ts";
+import type { Principal } from "../auth/credentials.ts";
+import { resolvePrincipal } from "../auth/principal.ts";
+import { redeemTicket } from "../auth/tickets.ts";
+import type { Config } from "../env.ts";
+import type { Logger } from "../logger.ts";
+import { canSee, type ServerRow } from "../servers/snapshots.ts";
+import type { BatchLoader } from "./batch-loader.ts";
+import { attachConnection, Connection, connectionOf } from "./connection.ts";
+import { encodeSnapshot } from "./frames.ts";
+import type { Hub } from "./hub.ts";
+import { parseClientMessage } from "./parse.ts";
+import { takeToken } from "./rate-limit.ts";
+
+export const WS_PATH = "/api/ws";
+
+/** Rejected messages in a row (without calming down) before the socket is closed. */
+const MAX_STRIKES = 20;
+const UNAVAILABLE = "Service temporarily unavailable";
+
+export type GatewayDeps = {
+  hub: Hub;
+  db: Database;
+  auth: Auth;
+  config: Config;
+  logger: Logger;
+  serverRows: BatchLoader<ServerRow>;
+};
+
+function rejectUpgrade(socket: Duplex, status: number, error: string) {
+  const body = JSON.stringify({ error });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+const ignore = () => {};
+
+/** `/api/ws`: upgrades, authentication and the client messages of SPEC §2–3. */
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly allowedOrigins: Set<string>;
+  private readonly limits: Config["realtime"];
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private lastHeartbeat = Date.now();
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.limits = deps.config.realtime;
+    this.allowedOrigins = new Set(deps.config.allowedOrigins);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: this.limits.maxPayloadBytes,
+    });
+  }
+
+  // ---- upgrade ---------------------------------------------------------------------
+
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", ignore); // a peer resetting mid-handshake must not crash the process
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== WS_PATH) return rejectUpgrade(socket, 404, "Not found");
+    const origin = req.headers.origin;
+    if (origin && !this.allowedOrigins.has(origin)) return rejectUpgrade(socket, 403, "Origin not allowed");
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, url));
+  };
+
+  private accept(ws: WebSocket, req: IncomingMessage, url: URL) {
+    const conn = new Connection(ws, Date.now(), this.limits.rateBurst);
+    attachConnection(ws, conn);
+    this.deps.hub.add(conn);
+    ws.on("message", this.onSocketMessage);
+    ws.on("pong", onSocketPong);
+    ws.on("close", this.onSocketClose);
+    ws.on("error", ignore); // protocol errors are followed by 'close'; ws picks the close code
+
+    const token = url.searchParams.get("token");
+    if (token !== null) this.enqueue(conn, () => this.authenticateWithTicket(conn, token));
+    else if (req.headers.cookie) {
+      const headers = new Headers({ cookie: req.headers.cookie });
+      this.enqueue(conn, () => this.authenticateWithCookie(conn, headers));
+    }
+  }
+
+  // One listener function per gateway, shared by every socket (no closure per socket).
+  private readonly onSocketMessage = (() => {
+    const gateway = this;
+    return function (this: WebSocket, data: RawData) {
+      const conn = connectionOf(this);
+      if (conn) gateway.receive(conn, data);
+    };
+  })();
+
+  private readonly onSocketClose = (() => {
+    const gateway = this;
+    return function (this: WebSocket) {
+      const conn = connectionOf(this);
+      if (conn) gateway.deps.hub.remove(conn);
+    };
+  })();
+
+  // ---- messages --------------------------------------------------------------------
+
+  private receive(conn: Connection, data: RawData) {
+    if (conn.closed) return;
+    const limit = { burst: this.limits.rateBurst, perSecond: this.limits.ratePerSecond };
+    if (!takeToken(conn, limit, Date.now())) {
+      conn.strikes++;
+      if (conn.strikes >= MAX_STRIKES) {
+        this.deps.hub.close(conn, WS_CLOSE.policyViolation, WS_ERRORS.rateLimited);
+      } else {
+        this.deps.hub.send(conn, { type: "error", error: WS_ERRORS.rateLimited });
+      }
+      return;
+    }
+    const parsed = parseClientMessage(data);
+    if (!parsed.ok) {
+      this.enqueue(conn, async () => this.deps.hub.send(conn, { type: "error", error: parsed.error }));
+      return;
+    }
+    this.enqueue(conn, () => this.dispatch(conn, parsed.message));
+  }
+
+  /** Replies leave in the order the messages came, even when some need the database. */
+  private enqueue(conn: Connection, task: () => Promise<void> | void) {
+    conn.queue = conn.queue
+      .then(() => (conn.closed ? undefined : task()))
+      .catch((err) => this.deps.logger.error({ err }, "websocket message handler failed"));
+  }
+
+  private async dispatch(conn: Connection, message: ClientMessage) {
+    const { hub } = this.deps;
+    switch (message.type) {
+      case "ping":
+        return hub.send(conn, { type: "pong" });
+      case "auth":
+        if (conn.principal) return hub.send(conn, { type: "auth_success", userId: conn.principal.userId });
+        return this.authenticateWithTicket(conn, message.token);
+      case "subscribe":
+        return this.subscribe(conn, message.serverId);
+      case "unsubscribe":
+        hub.unsubscribe(conn, message.serverId);
+        return hub.send(conn, { type: "unsubscribed", serverId: message.serverId });
+    }
+  }
+
+  private async subscribe(conn: Connection, serverId: string) {
+    const { hub } = this.deps;
+    const principal = conn.principal;
+    if (!principal) return hub.send(conn, { type: "error", error: WS_ERRORS.authRequired, serverId });
+    if (!conn.subscriptions.has(serverId) && conn.subscriptions.size >= this.limits.maxSubscriptions) {
+      return hub.send(conn, { type: "error", error: WS_ERRORS.tooManySubscriptions, serverId });
+    }
+    let row: ServerRow | undefined;
+    try {
+      row = await this.deps.serverRows.load(serverId);
+    } catch (err) {
+      this.deps.logger.warn({ err }, "subscribe: database unavailable");
+      return hub.send(conn, { type: "error", error: UNAVAILABLE, serverId });
+    }
+    if (conn.closed) return;
+    if (!row || !canSee(row, principal.userId, principal.isAdmin)) {
+      return hub.send(conn, { type: "error", error: WS_ERRORS.serverNotFound, serverId });
+    }
+    hub.subscribe(conn, serverId);
+    hub.send(conn, { type: "subscribed", serverId });
+    if (conn.socket.readyState === WebSocket.OPEN) conn.socket.send(encodeSnapshot(row), { binary: false });
+  }
+
+  // ---- authentication --------------------------------------------------------------
+
+  private authenticateWithTicket(conn: Connection, token: string) {
+    return this.authenticate(conn, () => redeemTicket(this.deps.db, token), true);
+  }
+
+  private authenticateWithCookie(conn: Connection, headers: Headers) {
+    // An unusable cookie is not an error: the client may still authenticate with a ticket.
+    return this.authenticate(conn, () => resolvePrincipal(this.deps.auth, this.deps.db, headers), false);
+  }
+
+  private async authenticate(
+    conn: Connection,
+    find: () => Promise<Principal | null>,
+    reportFailure: boolean,
+  ) {
+    const { hub } = this.deps;
+    let principal: Principal | null;
+    try {
+      principal = await find();
+    } catch (err) {
+      // Not the client's fault: say so and let it reconnect with backoff.
+      this.deps.logger.warn({ err }, "websocket auth: database unavailable");
+      hub.send(conn, { type: "error", error: UNAVAILABLE });
+      return hub.close(conn, WS_CLOSE.tryAgainLater, UNAVAILABLE);
+    }
+    if (conn.closed) return;
+    if (!principal) {
+      if (reportFailure) hub.send(conn, { type: "auth_error", error: WS_ERRORS.invalidSession });
+      return;
+    }
+    hub.authenticate(conn, principal);
+    hub.send(conn, { type: "auth_success", userId: principal.userId });
+  }
+
+  // ---- liveness --------------------------------------------------------------------
+
+  start() {
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), 1000);
+    this.sweepTimer.unref();
+  }
+
+  /** One pass over the sockets: auth deadlines every second, protocol pings every period. */
+  sweep(now: number) {
+    const { hub } = this.deps;
+    for (const conn of hub.unauthenticated) {
+      if (now - conn.openedAt >= this.limits.authTimeoutMs) {
+        hub.close(conn, WS_CLOSE.unauthenticated, "Authentication timeout");
+      }
+    }
+    if (now - this.lastHeartbeat < this.limits.heartbeatMs) return;
+    this.lastHeartbeat = now;
+    for (const conn of hub.connections) {
+      if (conn.missedPings >= 2) {
+        hub.remove(conn);
+        conn.socket.terminate();
+        continue;
+      }
+      conn.missedPings++;
+      conn.socket.ping();
+    }
+  }
+
+  /** Shutdown: close every socket with 1001 and wait (bounded) for them to go. */
+  async close(timeoutMs = 5000) {
+    clearInterval(this.sweepTimer);
+    const sockets = [...this.deps.hub.connections].map((c) => c.socket);
+    for (const ws of sockets) ws.close(WS_CLOSE.goingAway, "Server shutting down");
+    const closed = sockets.map((ws) =>
+      ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise((r) => ws.once("close", r)),
+    );
+    const timer = new Promise((r) => setTimeout(r, timeoutMs).unref());
+    await Promise.race([Promise.all(closed), timer]);
+    for (const ws of sockets) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+  }
+}
+
+function onSocketPong(this: WebSocket) {
+  const conn = connectionOf(this);
+  if (conn) conn.missedPings = 0;
+}

@@ -1,0 +1,107 @@
+import { type ServerMessage, WS_CLOSE, WS_ERRORS } from "@panel/protocol";
+import { WebSocket } from "ws";
+import { type Credential, credentialKey, type Principal } from "../auth/credentials.ts";
+import type { Connection } from "./connection.ts";
+
+type CredentialGroup = { credential: Credential; connections: Set<Connection> };
+
+export type HubStats = { connections: number; authenticated: number; subscriptions: number; servers: number };
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
+  const set = map.get(key);
+  if (set?.delete(value) && set.size === 0) map.delete(key);
+}
+
+/**
+ * The process's sockets and who is subscribed to what. It is the only in-process state of the
+ * realtime layer; everything else (tickets, sessions, access) lives in the database.
+ */
+export class Hub {
+  readonly connections = new Set<Connection>();
+  readonly unauthenticated = new Set<Connection>();
+  /** serverId -> sockets subscribed to it */
+  readonly subscribers = new Map<string, Set<Connection>>();
+  private readonly byCredential = new Map<string, CredentialGroup>();
+  private subscriptionCount = 0;
+
+  add(conn: Connection) {
+    this.connections.add(conn);
+    this.unauthenticated.add(conn);
+  }
+
+  remove(conn: Connection) {
+    conn.closed = true;
+    this.connections.delete(conn);
+    this.unauthenticated.delete(conn);
+    for (const serverId of conn.subscriptions) removeFrom(this.subscribers, serverId, conn);
+    this.subscriptionCount -= conn.subscriptions.size;
+    conn.subscriptions.clear();
+    if (conn.principal) {
+      const key = credentialKey(conn.principal.credential);
+      const group = this.byCredential.get(key);
+      if (group?.connections.delete(conn) && group.connections.size === 0) this.byCredential.delete(key);
+    }
+  }
+
+  authenticate(conn: Connection, principal: Principal) {
+    conn.principal = principal;
+    this.unauthenticated.delete(conn);
+    const key = credentialKey(principal.credential);
+    const group = this.byCredential.get(key);
+    if (group) group.connections.add(conn);
+    else this.byCredential.set(key, { credential: principal.credential, connections: new Set([conn]) });
+  }
+
+  credentialGroups(): Iterable<[string, CredentialGroup]> {
+    return this.byCredential.entries();
+  }
+
+  subscribe(conn: Connection, serverId: string) {
+    if (conn.subscriptions.has(serverId)) return;
+    conn.subscriptions.add(serverId);
+    addTo(this.subscribers, serverId, conn);
+    this.subscriptionCount++;
+  }
+
+  unsubscribe(conn: Connection, serverId: string) {
+    if (!conn.subscriptions.delete(serverId)) return;
+    removeFrom(this.subscribers, serverId, conn);
+    this.subscriptionCount--;
+  }
+
+  send(conn: Connection, message: ServerMessage) {
+    if (conn.socket.readyState === WebSocket.OPEN) conn.socket.send(JSON.stringify(message));
+  }
+
+  /** The server went away or the user lost access to it: tell the client, stop syncing it. */
+  revokeAccess(conn: Connection, serverId: string) {
+    this.unsubscribe(conn, serverId);
+    this.send(conn, { type: "unsubscribed", serverId, reason: "access_revoked" });
+  }
+
+  /** The credential behind the socket is no longer good (SPEC §4). */
+  revokeAuth(conn: Connection) {
+    this.send(conn, { type: "auth_error", error: WS_ERRORS.invalidSession });
+    this.close(conn, WS_CLOSE.unauthenticated, "Session revoked");
+  }
+
+  close(conn: Connection, code: number, reason: string) {
+    this.remove(conn);
+    conn.socket.close(code, reason);
+  }
+
+  stats(): HubStats {
+    return {
+      connections: this.connections.size,
+      authenticated: this.connections.size - this.unauthenticated.size,
+      subscriptions: this.subscriptionCount,
+      servers: this.subscribers.size,
+    };
+  }
+}

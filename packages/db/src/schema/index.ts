@@ -1,0 +1,3 @@
+export * from "./auth.ts";
+export * from "./panel.ts";
+export * from "./relations.ts";
