@@ -16,7 +16,7 @@ import { attachConnection, Connection, connectionOf } from "./connection.ts";
 import { encodeSnapshot } from "./frames.ts";
 import type { Hub } from "./hub.ts";
 import { parseClientMessage } from "./parse.ts";
-import { takeToken } from "./rate-limit.ts";
+import { type RateLimit, takeToken } from "./rate-limit.ts";
 
 export const WS_PATH = "/api/ws";
 
@@ -48,12 +48,14 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly allowedOrigins: Set<string>;
   private readonly limits: Config["realtime"];
+  private readonly rateLimit: RateLimit;
   private sweepTimer: NodeJS.Timeout | undefined;
   private lastHeartbeat = Date.now();
 
   constructor(private readonly deps: GatewayDeps) {
     this.limits = deps.config.realtime;
     this.allowedOrigins = new Set(deps.config.allowedOrigins);
+    this.rateLimit = { burst: this.limits.rateBurst, perSecond: this.limits.ratePerSecond };
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -110,20 +112,20 @@ export class Gateway {
   // ---- messages --------------------------------------------------------------------
 
   private receive(conn: Connection, data: RawData) {
-    if (conn.closed) return;
-    const limit = { burst: this.limits.rateBurst, perSecond: this.limits.ratePerSecond };
-    if (!takeToken(conn, limit, Date.now())) {
-      conn.strikes++;
-      if (conn.strikes >= MAX_STRIKES) {
-        this.deps.hub.close(conn, WS_CLOSE.policyViolation, WS_ERRORS.rateLimited);
+    if (conn.closed || conn.strikes >= MAX_STRIKES) return;
+    const { hub } = this.deps;
+    if (!takeToken(conn, this.rateLimit, Date.now())) {
+      // Queued like any reply, so what was accepted before is still answered first.
+      if (++conn.strikes >= MAX_STRIKES) {
+        this.enqueue(conn, () => hub.close(conn, WS_CLOSE.policyViolation, WS_ERRORS.rateLimited));
       } else {
-        this.deps.hub.send(conn, { type: "error", error: WS_ERRORS.rateLimited });
+        this.enqueue(conn, () => hub.send(conn, { type: "error", error: WS_ERRORS.rateLimited }));
       }
       return;
     }
     const parsed = parseClientMessage(data);
     if (!parsed.ok) {
-      this.enqueue(conn, async () => this.deps.hub.send(conn, { type: "error", error: parsed.error }));
+      this.enqueue(conn, () => hub.send(conn, { type: "error", error: parsed.error }));
       return;
     }
     this.enqueue(conn, () => this.dispatch(conn, parsed.message));

@@ -121,16 +121,14 @@ export async function createServer(
     blueprintId,
     ownerId: owner.id,
   });
-  await srv.db
-    .insert(allocations)
-    .values({
-      id: newId("allocation"),
-      nodeId: node.id,
-      serverId: id,
-      ip: "0.0.0.0",
-      port: nextPort++,
-      isPrimary: true,
-    });
+  await srv.db.insert(allocations).values({
+    id: newId("allocation"),
+    nodeId: node.id,
+    serverId: id,
+    ip: "0.0.0.0",
+    port: nextPort++,
+    isPrimary: true,
+  });
   for (const sub of opts.subusers ?? []) {
     await srv.db.insert(serverSubusers).values({ serverId: id, userId: sub.id });
   }
