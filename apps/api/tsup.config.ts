@@ -5,8 +5,10 @@ export default defineConfig({
   format: "esm",
   platform: "node",
   target: "node20",
-  // workspace packages are TypeScript source: bundle them; npm dependencies stay external
+  // Workspace packages are TypeScript source, so they are bundled; npm packages stay external
+  // (PGlite must: it loads its .wasm and data files from next to its own module).
   noExternal: [/^@panel\//],
+  external: ["@electric-sql/pglite", "postgres", "drizzle-orm"],
   sourcemap: true,
   clean: true,
 });
