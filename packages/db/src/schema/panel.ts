@@ -42,6 +42,9 @@ export const nodes = pgTable(
     sftpPort: integer().notNull(),
     daemonPort: integer().notNull(),
     isOnline: boolean().notNull().default(false),
+    /** capacity in MiB, for allocated-vs-total reporting (0 = not set) */
+    memory: integer().notNull().default(0),
+    disk: integer().notNull().default(0),
     locationId: text()
       .notNull()
       .references(() => locations.id, { onDelete: "restrict" }),
