@@ -1,7 +1,8 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppDeps } from "./http/context.ts";
-import { errorHandler } from "./http/errors.ts";
+import { ApiError, errorHandler } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
 import { adminBlueprintRoutes } from "./routes/admin/blueprints.ts";
 import { adminLocationRoutes } from "./routes/admin/locations.ts";
@@ -11,6 +12,8 @@ import { healthRoutes } from "./routes/health.ts";
 import { serverRoutes } from "./routes/servers/servers.ts";
 import { subuserRoutes } from "./routes/servers/subusers.ts";
 import { wsTokenRoutes } from "./routes/ws-token.ts";
+
+const MAX_BODY_BYTES = 256 * 1024;
 
 /** Builds the HTTP app; no side effects (the entry file listens, tests import this). */
 export function createApp(deps: AppDeps) {
@@ -28,6 +31,14 @@ export function createApp(deps: AppDeps) {
         credentials: true,
         allowHeaders: ["content-type", "x-api-key"],
         allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      }),
+    )
+    .use(
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new ApiError(413, `Request body over ${MAX_BODY_BYTES / 1024} KiB`);
+        },
       }),
     )
     .on(["GET", "POST"], "/auth/*", (c) => deps.auth.handler(c.req.raw))

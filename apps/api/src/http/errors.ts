@@ -22,11 +22,21 @@ export class ApiError extends Error {
 
 export type ErrorBody = { error: string; field?: string };
 
+/**
+ * The first issue as a 400 that always names a field: the issue's path, the first unknown key
+ * for a strict object, or `where` ("body"/"query") when the input as a whole is wrong.
+ */
 export function fromZodError(error: ZodError, where: string): ApiError {
   const issue = error.issues[0];
-  const field = issue?.path.join(".") || undefined;
-  const message = issue ? `${field ? `${field}: ` : ""}${issue.message}` : `Invalid ${where}`;
-  return ApiError.badRequest(message, field);
+  if (!issue) return ApiError.badRequest(`Invalid ${where}`, where);
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const field = path ? `${path}.${key}` : key;
+    return ApiError.badRequest(`${field}: unknown field`, field || where);
+  }
+  const field = path || where;
+  return ApiError.badRequest(`${field}: ${issue.message}`, field);
 }
 
 const PG_UNIQUE_VIOLATION = "23505";

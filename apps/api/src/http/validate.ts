@@ -8,15 +8,20 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
   try {
     body = await c.req.json();
   } catch {
-    throw ApiError.badRequest("Request body must be valid JSON");
+    throw ApiError.badRequest("Request body must be valid JSON", "body");
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw fromZodError(parsed.error, "body");
   return parsed.data;
 }
 
+/**
+ * The query string, validated; 400 naming the parameter otherwise. An empty parameter
+ * (`?status=&limit=`, as forms and the documented URL shape send) counts as not given.
+ */
 export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
+  const given = Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
+  const parsed = schema.safeParse(given);
   if (!parsed.success) throw fromZodError(parsed.error, "query");
   return parsed.data;
 }

@@ -27,8 +27,29 @@ const mebibytes = z
   .min(0)
   .max(16 * 1024 * 1024);
 
+/**
+ * One spelling per address ("::" = "0:0:0:0:0:0:0:0", "FE80::1" = "fe80::1"), so the unique
+ * (node, ip, port) index really catches a port that is already allocated.
+ */
+function canonicalIp(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip.toLowerCase();
+  }
+}
+
+/** An empty string clears an optional text field, like null does. */
+const optionalText = z
+  .string()
+  .trim()
+  .max(256)
+  .nullable()
+  .transform((v) => (v === "" ? null : v));
+
 const allocationInput = z.object({
-  ip: z.union([z.ipv4(), z.ipv6()]),
+  ip: z.union([z.ipv4(), z.ipv6()]).transform(canonicalIp),
   port: z.number().int().min(1).max(65535),
   isPrimary: z.boolean().default(false),
 });
@@ -72,10 +93,10 @@ const updateServerSchema = z
       .int()
       .min(-1)
       .max(16 * 1024 * 1024),
-    cpuPinning: z.string().trim().max(256).nullable(),
+    cpuPinning: optionalText,
     oomKillDisable: z.boolean(),
     backupLimit: z.number().int().min(0).max(1000),
-    containerId: z.string().trim().max(256).nullable(),
+    containerId: optionalText,
     ownerId: id,
   })
   .partial()
@@ -87,7 +108,13 @@ const listQuerySchema = z.object({
   nodeId: id.optional(),
   ownerId: id.optional(),
   search: z.string().trim().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  // plain decimal digits only (no "1e1", "0x10" or " 10"), then 1..100
+  limit: z
+    .string()
+    .regex(/^\d{1,6}$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .default(50),
   cursor: z.string().max(512).optional(),
 });
 

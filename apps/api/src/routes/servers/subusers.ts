@@ -3,7 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
-import { ApiError } from "../../http/errors.ts";
+import { ApiError, isForeignKeyViolation } from "../../http/errors.ts";
 import { requireUser } from "../../http/guards.ts";
 import { jsonBody } from "../../http/validate.ts";
 import { assertManages, visibleServer } from "../../servers/access.ts";
@@ -29,7 +29,12 @@ export function subuserRoutes(deps: AppDeps) {
         .insert(serverSubusers)
         .values({ serverId: server.id, userId: target.id })
         .onConflictDoNothing()
-        .returning();
+        .returning()
+        .catch((err: unknown) => {
+          // the server (or the user) was deleted since we looked: not a 500
+          if (isForeignKeyViolation(err)) throw ApiError.notFound("Server not found");
+          throw err;
+        });
       if (inserted.length === 0) throw ApiError.conflict("User is already a subuser of this server", "email");
       return c.json({ userId: target.id, email: target.email }, 201);
     })
