@@ -4,10 +4,15 @@ import { cors } from "hono/cors";
 import type { AppDeps } from "./http/context.ts";
 import { ApiError, errorHandler } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
+import { adminAuditRoutes } from "./routes/admin/audit.ts";
 import { adminBlueprintRoutes } from "./routes/admin/blueprints.ts";
 import { adminLocationRoutes } from "./routes/admin/locations.ts";
 import { adminNodeRoutes } from "./routes/admin/nodes.ts";
+import { adminOverviewRoutes } from "./routes/admin/overview.ts";
 import { adminServerRoutes } from "./routes/admin/servers.ts";
+import { adminUserRoutes } from "./routes/admin/users.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { serverRoutes } from "./routes/servers/servers.ts";
 import { subuserRoutes } from "./routes/servers/subusers.ts";
@@ -22,7 +27,10 @@ export function createApp(deps: AppDeps) {
     .route("/locations", adminLocationRoutes(deps))
     .route("/nodes", adminNodeRoutes(deps))
     .route("/blueprints", adminBlueprintRoutes(deps))
-    .route("/servers", adminServerRoutes(deps));
+    .route("/servers", adminServerRoutes(deps))
+    .route("/users", adminUserRoutes(deps))
+    .route("/audit", adminAuditRoutes(deps))
+    .route("/overview", adminOverviewRoutes(deps));
 
   const api = new Hono()
     .use(
@@ -43,7 +51,9 @@ export function createApp(deps: AppDeps) {
     )
     .on(["GET", "POST"], "/auth/*", (c) => deps.auth.handler(c.req.raw))
     .route("/", healthRoutes(deps))
+    .route("/", docsRoutes(deps))
     .route("/", wsTokenRoutes(deps))
+    .route("/api-keys", apiKeyRoutes(deps))
     .route("/servers", serverRoutes(deps))
     .route("/servers", subuserRoutes(deps))
     .route("/admin", admin);

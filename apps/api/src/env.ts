@@ -40,6 +40,17 @@ const envSchema = z
       .min(1024)
       .default(1024 * 1024),
     WS_TICKET_TTL_MS: z.coerce.number().int().min(1000).default(60_000),
+    // Concurrent sockets one API key may hold across all instances; 0 = unlimited.
+    WS_MAX_SOCKETS_PER_API_KEY: z.coerce.number().int().min(0).default(0),
+    // Bench only: the sync fan-out strategy, or several used in turn tick by tick (`fast,naive`;
+    // `alternate` is short for that) so the bench compares them on the same sockets and data;
+    // and a structured `sync tick` line at info level.
+    SYNC_FANOUT: z
+      .string()
+      .default("fast")
+      .transform((v) => (v === "alternate" ? "fast,naive" : v).split(",").map((s) => s.trim()))
+      .pipe(z.array(z.enum(["fast", "naive", "shared", "uncorked"])).min(1)),
+    SYNC_METRICS: bool.optional(),
   })
   .refine((e) => e.NODE_ENV !== "production" || e.BETTER_AUTH_SECRET, {
     message: "BETTER_AUTH_SECRET (32+ characters) is required when NODE_ENV=production",
@@ -82,7 +93,10 @@ function toConfig(e: z.infer<typeof envSchema>) {
       ratePerSecond: e.WS_RATE_PER_SECOND,
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       ticketTtlMs: e.WS_TICKET_TTL_MS,
+      maxSocketsPerApiKey: e.WS_MAX_SOCKETS_PER_API_KEY,
       maxPayloadBytes: 64 * 1024,
+      fanout: e.SYNC_FANOUT,
+      tickMetrics: e.SYNC_METRICS ?? false,
     },
   };
 }

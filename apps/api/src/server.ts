@@ -1,16 +1,22 @@
+import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createDb, type DbHandle, runMigrations } from "@panel/db";
 import type { Logger as DrizzleLogger } from "drizzle-orm";
 import { createApp } from "./app.ts";
+import { ApiKeySockets } from "./auth/api-key-sockets.ts";
 import { createAuth } from "./auth/auth.ts";
 import { ensureAdmin } from "./auth/bootstrap.ts";
+import type { Principal } from "./auth/credentials.ts";
+import { redeemTickets } from "./auth/tickets.ts";
 import type { Config } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { BatchLoader } from "./realtime/batch-loader.ts";
+import type { Connection } from "./realtime/connection.ts";
 import { Gateway } from "./realtime/gateway.ts";
 import { Hub } from "./realtime/hub.ts";
+import { registerInstance, removeInstanceStats } from "./realtime/instance-stats.ts";
 import { SyncLoop } from "./realtime/sync-loop.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { loadServerRows, type ServerRow } from "./servers/snapshots.ts";
@@ -22,6 +28,9 @@ export type StartOptions = {
   /** Tests drive ticks themselves. */
   startSyncLoop?: boolean;
 };
+
+/** A per-key socket row not refreshed for this many sync periods belongs to a dead instance. */
+const KEY_SOCKET_STALE_PERIODS = 3;
 
 export async function openDatabase(config: Config, queryLogger?: DrizzleLogger): Promise<DbHandle> {
   const handle = createDb({ ...config.database, logger: queryLogger });
@@ -43,14 +52,28 @@ export async function startServer(config: Config, options: StartOptions = {}) {
   if (config.seedDemo)
     await seedDemo(auth, db, logger, config.admin && { ...config.admin, name: "Administrator" });
 
+  // Names this process's rows in shared tables (API-key socket presence, instance stats).
+  const instanceId = randomUUID();
+  const keySockets = new ApiKeySockets<Connection>({
+    db,
+    instanceId,
+    maxPerKey: config.realtime.maxSocketsPerApiKey,
+    staleMs: KEY_SOCKET_STALE_PERIODS * config.realtime.syncIntervalMs,
+  });
+  await keySockets.deleteStale();
+
   const hub = new Hub();
+  registerInstance(hub, instanceId);
   const serverRows = new BatchLoader<ServerRow>(async (ids) => {
     const rows = await loadServerRows(db, ids);
     return new Map(rows.map((r) => [r.id, r]));
   });
-  const gateway = new Gateway({ hub, db, auth, config, logger, serverRows });
-  const sync = new SyncLoop(hub, db, config.realtime, logger);
-  const app = createApp({ db, dbHandle, auth, config, logger, realtimeStats: () => hub.stats() });
+  const tickets = new BatchLoader<Principal>((hashes) => redeemTickets(db, hashes), {
+    shareDuplicates: false,
+  });
+  const gateway = new Gateway({ hub, db, auth, config, logger, serverRows, tickets, keySockets });
+  const sync = new SyncLoop(hub, db, config.realtime, logger, keySockets);
+  const app = createApp({ db, dbHandle, auth, config, logger, realtimeStats: () => hub.stats(), instanceId });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.on("upgrade", gateway.handleUpgrade);
@@ -70,6 +93,10 @@ export async function startServer(config: Config, options: StartOptions = {}) {
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await sync.stop();
       await gateway.close();
+      await removeInstanceStats(db, instanceId).catch((err) =>
+        logger.warn({ err }, "could not remove instance stats"),
+      );
+      await keySockets.releaseAll().catch((err) => logger.warn({ err }, "could not release API key sockets"));
       server.closeIdleConnections();
       await Promise.race([httpClosed, new Promise((r) => setTimeout(r, 5000).unref())]);
       server.closeAllConnections();
@@ -89,6 +116,8 @@ export async function startServer(config: Config, options: StartOptions = {}) {
     hub,
     gateway,
     sync,
+    instanceId,
+    keySockets,
     logger,
     close,
   };

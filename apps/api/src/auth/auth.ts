@@ -5,6 +5,7 @@ import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { admin } from "better-auth/plugins";
 import type { Config } from "../env.ts";
 import type { Logger } from "../logger.ts";
+import { API_KEY_PREFIX, API_KEY_VISIBLE_CHARS } from "./api-keys.ts";
 
 export const ADMIN_ROLE = "admin";
 
@@ -46,6 +47,9 @@ export function createAuth(db: Database, config: Config, logger: Logger) {
       admin({ defaultRole: "user", adminRoles: [ADMIN_ROLE] }),
       apiKey({
         apiKeyHeaders: "x-api-key",
+        defaultPrefix: API_KEY_PREFIX,
+        startingCharactersConfig: { shouldStore: true, charactersLength: API_KEY_VISIBLE_CHARS },
+        // The plugin's default (10 a day) suits nothing a script does; see README.
         rateLimit: {
           enabled: true,
           maxRequests: config.auth.apiKeyRateLimit.max,

@@ -1,14 +1,19 @@
 import { apikey, type Database, session, user } from "@panel/db";
 import { and, eq, gt, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/pg-core";
+import { isReadOnlyKey } from "./api-keys.ts";
 import { isAdminRole } from "./auth.ts";
 
 /** What a caller authenticated with: a better-auth session, or an API key. */
 export type Credential = { kind: "session"; id: string } | { kind: "apiKey"; id: string };
 
-export type Principal = { userId: string; isAdmin: boolean; credential: Credential };
+/**
+ * Who is calling and with what. `readOnly` is true for an API key created read-only (its
+ * plugin `permissions` grant no `panel: write`); sessions and full keys are never read-only.
+ */
+export type Principal = { userId: string; isAdmin: boolean; readOnly?: boolean; credential: Credential };
 
-export type CredentialStatus = { userId: string; isAdmin: boolean };
+export type CredentialStatus = { userId: string; isAdmin: boolean; readOnly: boolean };
 
 export const credentialKey = (c: Credential) => `${c.kind === "session" ? "s" : "k"}:${c.id}`;
 
@@ -36,12 +41,22 @@ export async function checkCredentials(
 
   const now = new Date();
   const sessions = db
-    .select({ key: sql<string>`'s:' || ${session.id}`.as("key"), userId: user.id, role: user.role })
+    .select({
+      key: sql<string>`'s:' || ${session.id}`.as("key"),
+      userId: user.id,
+      role: user.role,
+      permissions: sql<string | null>`null::text`.as("permissions"),
+    })
     .from(session)
     .innerJoin(user, eq(user.id, session.userId))
     .where(and(anyOf(session.id, sessionIds), gt(session.expiresAt, now), userNotBanned(now)));
   const apiKeys = db
-    .select({ key: sql<string>`'k:' || ${apikey.id}`.as("key"), userId: user.id, role: user.role })
+    .select({
+      key: sql<string>`'k:' || ${apikey.id}`.as("key"),
+      userId: user.id,
+      role: user.role,
+      permissions: sql<string | null>`${apikey.permissions}`.as("permissions"),
+    })
     .from(apikey)
     .innerJoin(user, eq(user.id, apikey.referenceId))
     .where(
@@ -53,7 +68,11 @@ export async function checkCredentials(
       ),
     );
   for (const row of await unionAll(sessions, apiKeys)) {
-    live.set(row.key, { userId: row.userId, isAdmin: isAdminRole(row.role) });
+    live.set(row.key, {
+      userId: row.userId,
+      isAdmin: isAdminRole(row.role),
+      readOnly: isReadOnlyKey(row.permissions),
+    });
   }
   return live;
 }

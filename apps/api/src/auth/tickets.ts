@@ -1,16 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { type Database, wsTicket } from "@panel/db";
-import { and, eq, gt, lt } from "drizzle-orm";
-import { type Credential, type Principal, principalFor } from "./credentials.ts";
-
-const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
+import { and, gt, lt } from "drizzle-orm";
+import { anyOf, type Credential, checkCredentials, credentialKey, type Principal } from "./credentials.ts";
 
 /** A single-use WebSocket ticket bound to the credential that minted it; only its hash is kept. */
 export async function mintTicket(db: Database, principal: Principal, ttlMs: number) {
   const token = randomBytes(32).toString("base64url");
   const { credential } = principal;
   await db.insert(wsTicket).values({
-    tokenHash: hashToken(token),
+    tokenHash: hashTicket(token),
     userId: principal.userId,
     sessionId: credential.kind === "session" ? credential.id : null,
     apiKeyId: credential.kind === "apiKey" ? credential.id : null,
@@ -19,24 +17,41 @@ export async function mintTicket(db: Database, principal: Principal, ttlMs: numb
   return token;
 }
 
+export const hashTicket = (token: string) => createHash("sha256").update(token).digest("hex");
+
+function credentialOf(ticket: { sessionId: string | null; apiKeyId: string | null }): Credential | null {
+  if (ticket.sessionId) return { kind: "session", id: ticket.sessionId };
+  if (ticket.apiKeyId) return { kind: "apiKey", id: ticket.apiKeyId };
+  return null;
+}
+
 /**
- * Redeems a ticket: deleting it is what makes it single-use, even across API instances.
- * Returns null for unknown, used or expired tickets and for revoked credentials.
+ * Redeems tickets by hash, any number with two statements: deleting them is what makes them
+ * single-use (even across API instances), then one check of the credentials behind them.
+ * Unknown, used or expired tickets and revoked credentials are simply absent from the result.
  */
-export async function redeemTicket(db: Database, token: string): Promise<Principal | null> {
-  const [ticket] = await db
+export async function redeemTickets(
+  db: Database,
+  hashes: readonly string[],
+): Promise<Map<string, Principal>> {
+  const redeemed = await db
     .delete(wsTicket)
-    .where(and(eq(wsTicket.tokenHash, hashToken(token)), gt(wsTicket.expiresAt, new Date())))
+    .where(and(anyOf(wsTicket.tokenHash, hashes), gt(wsTicket.expiresAt, new Date())))
     .returning();
-  if (!ticket) return null;
-  const credential: Credential | null = ticket.sessionId
-    ? { kind: "session", id: ticket.sessionId }
-    : ticket.apiKeyId
-      ? { kind: "apiKey", id: ticket.apiKeyId }
-      : null;
-  if (!credential) return null;
-  const principal = await principalFor(db, credential);
-  return principal?.userId === ticket.userId ? principal : null;
+  const bound = redeemed.flatMap((ticket) => {
+    const credential = credentialOf(ticket);
+    return credential ? [{ ticket, credential }] : [];
+  });
+  const live = await checkCredentials(
+    db,
+    bound.map((b) => b.credential),
+  );
+  const principals = new Map<string, Principal>();
+  for (const { ticket, credential } of bound) {
+    const status = live.get(credentialKey(credential));
+    if (status?.userId === ticket.userId) principals.set(ticket.tokenHash, { ...status, credential });
+  }
+  return principals;
 }
 
 export async function deleteExpiredTickets(db: Database) {

@@ -13,6 +13,8 @@ export type AppDeps = {
   config: Config;
   logger: Logger;
   realtimeStats?: () => HubStats;
+  /** This process's id in shared tables (realtime_instance). */
+  instanceId?: string;
 };
 
 export type AppEnv = { Variables: { principal: Principal } };

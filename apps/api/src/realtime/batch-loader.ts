@@ -1,17 +1,32 @@
 type Waiter<V> = { resolve: (value: V | undefined) => void; reject: (error: unknown) => void };
 
+export type BatchLoaderOptions = {
+  maxBatch?: number;
+  /**
+   * Whether every caller asking for the same key in one batch gets the value (reads), or only
+   * the first one (redeeming something single-use: the others get undefined).
+   */
+  shareDuplicates?: boolean;
+};
+
 /**
  * Collects the keys asked for during one turn of the event loop and fetches them with one
- * call, so a thousand clients subscribing at once cost one query, not a thousand.
+ * call, so a thousand clients subscribing (or authenticating) at once cost one query, not a
+ * thousand.
  */
 export class BatchLoader<V> {
   private waiting = new Map<string, Waiter<V>[]>();
   private scheduled = false;
+  private readonly maxBatch: number;
+  private readonly shareDuplicates: boolean;
 
   constructor(
     private readonly fetch: (keys: string[]) => Promise<Map<string, V>>,
-    private readonly maxBatch = 1000,
-  ) {}
+    options: BatchLoaderOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.shareDuplicates = options.shareDuplicates ?? true;
+  }
 
   load(key: string): Promise<V | undefined> {
     return new Promise((resolve, reject) => {
@@ -38,7 +53,11 @@ export class BatchLoader<V> {
   private async run(batch: Map<string, Waiter<V>[]>, keys: string[]) {
     try {
       const found = await this.fetch(keys);
-      for (const key of keys) for (const w of batch.get(key) ?? []) w.resolve(found.get(key));
+      for (const key of keys) {
+        const [first, ...others] = batch.get(key) ?? [];
+        first?.resolve(found.get(key));
+        for (const w of others) w.resolve(this.shareDuplicates ? found.get(key) : undefined);
+      }
     } catch (error) {
       for (const key of keys) for (const w of batch.get(key) ?? []) w.reject(error);
     }

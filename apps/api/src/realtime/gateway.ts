@@ -4,10 +4,11 @@ import type { Duplex } from "node:stream";
 import type { Database } from "@panel/db";
 import { type ClientMessage, WS_CLOSE, WS_ERRORS } from "@panel/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
+import type { ApiKeySockets } from "../auth/api-key-sockets.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { Principal } from "../auth/credentials.ts";
 import { resolvePrincipal } from "../auth/principal.ts";
-import { redeemTicket } from "../auth/tickets.ts";
+import { hashTicket } from "../auth/tickets.ts";
 import type { Config } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { canSee, type ServerRow } from "../servers/snapshots.ts";
@@ -23,6 +24,8 @@ export const WS_PATH = "/api/ws";
 /** Rejected messages in a row (without calming down) before the socket is closed. */
 const MAX_STRIKES = 20;
 const UNAVAILABLE = "Service temporarily unavailable";
+/** Sent (as `auth_error`) when an API key already holds `WS_MAX_SOCKETS_PER_API_KEY` sockets. */
+export const TOO_MANY_KEY_SOCKETS = "Too many connections for this API key";
 
 export type GatewayDeps = {
   hub: Hub;
@@ -31,6 +34,10 @@ export type GatewayDeps = {
   config: Config;
   logger: Logger;
   serverRows: BatchLoader<ServerRow>;
+  /** redeems tickets by hash, batched: see auth/tickets.ts */
+  tickets: BatchLoader<Principal>;
+  /** The per-API-key socket cap, shared with the other instances through the database. */
+  keySockets: ApiKeySockets<Connection>;
 };
 
 function rejectUpgrade(socket: Duplex, status: number, error: string) {
@@ -105,7 +112,9 @@ export class Gateway {
     const gateway = this;
     return function (this: WebSocket) {
       const conn = connectionOf(this);
-      if (conn) gateway.deps.hub.remove(conn);
+      if (!conn) return;
+      gateway.deps.hub.remove(conn);
+      gateway.releaseKeySocket(conn);
     };
   })();
 
@@ -180,7 +189,11 @@ export class Gateway {
   // ---- authentication --------------------------------------------------------------
 
   private authenticateWithTicket(conn: Connection, token: string) {
-    return this.authenticate(conn, () => redeemTicket(this.deps.db, token), true);
+    return this.authenticate(
+      conn,
+      async () => (await this.deps.tickets.load(hashTicket(token))) ?? null,
+      true,
+    );
   }
 
   private authenticateWithCookie(conn: Connection, headers: Headers) {
@@ -195,21 +208,41 @@ export class Gateway {
   ) {
     const { hub } = this.deps;
     let principal: Principal | null;
+    let admitted: boolean;
     try {
       principal = await find();
+      admitted = !!principal && !conn.closed && (await this.claimKeySocket(conn, principal));
     } catch (err) {
       // Not the client's fault: say so and let it reconnect with backoff.
       this.deps.logger.warn({ err }, "websocket auth: database unavailable");
       hub.send(conn, { type: "error", error: UNAVAILABLE });
       return hub.close(conn, WS_CLOSE.tryAgainLater, UNAVAILABLE);
     }
-    if (conn.closed) return;
+    if (conn.closed) return this.releaseKeySocket(conn);
     if (!principal) {
       if (reportFailure) hub.send(conn, { type: "auth_error", error: WS_ERRORS.invalidSession });
       return;
     }
+    if (!admitted) {
+      // The key is fine, the cap is policy: 1008, so clients tell it apart from a dead key (4001).
+      hub.send(conn, { type: "auth_error", error: TOO_MANY_KEY_SOCKETS });
+      return hub.close(conn, WS_CLOSE.policyViolation, TOO_MANY_KEY_SOCKETS);
+    }
     hub.authenticate(conn, principal);
     hub.send(conn, { type: "auth_success", userId: principal.userId });
+  }
+
+  /** Sockets of an API key count against its cap (all instances); other credentials pass. */
+  private claimKeySocket(conn: Connection, principal: Principal): Promise<boolean> | boolean {
+    const { credential } = principal;
+    return credential.kind === "apiKey" ? this.deps.keySockets.claim(conn, credential.id) : true;
+  }
+
+  private releaseKeySocket(conn: Connection) {
+    this.deps.keySockets.release(conn).catch((err) => {
+      // The row goes stale on its own within a few sync periods.
+      this.deps.logger.warn({ err }, "websocket: could not release API key socket slot");
+    });
   }
 
   // ---- liveness --------------------------------------------------------------------

@@ -6,8 +6,10 @@ import { deleteExpiredTickets } from "../auth/tickets.ts";
 import type { Config } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { canSee, loadServerRows, type ServerRow } from "../servers/snapshots.ts";
-import { encodeSnapshot } from "./frames.ts";
+import { type FanoutMode, FanoutSelector, type FanoutStats } from "./fanout.ts";
 import type { Hub } from "./hub.ts";
+import { publishHubStats } from "./instance-stats.ts";
+import { TickProbe } from "./tick-metrics.ts";
 
 export type TickReport = {
   servers: number;
@@ -16,6 +18,7 @@ export type TickReport = {
   skippedSockets: number;
   queryMs: number;
   fanoutMs: number;
+  fanout: FanoutMode;
 };
 
 /** Ticks a slow reader may be skipped in a row before it is closed with 1013. */
@@ -31,12 +34,15 @@ export class SyncLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<TickReport | undefined> | undefined;
   private lastTicketCleanup = 0;
+  private fanouts: FanoutSelector | undefined;
 
   constructor(
     private readonly hub: Hub,
     private readonly db: Database,
     private readonly config: Config["realtime"],
     private readonly logger: Logger,
+    /** Marks this instance's API-key sockets alive (the per-key cap's presence rows). */
+    private readonly presence?: { refresh(): Promise<void> },
   ) {}
 
   start() {
@@ -60,7 +66,9 @@ export class SyncLoop {
   private async runTick(): Promise<TickReport | undefined> {
     try {
       await this.dropRevokedCredentials();
+      await this.presence?.refresh();
       const report = await this.pushSnapshots();
+      await publishHubStats(this.db, this.hub);
       await this.cleanupTickets();
       return report;
     } catch (err) {
@@ -94,36 +102,54 @@ export class SyncLoop {
     const byId = new Map<string, ServerRow>();
     for (const row of rows) byId.set(row.id, row);
 
+    this.fanouts ??= new FanoutSelector(this.config.fanout ?? ["fast"]);
+    const fanout = this.fanouts.next();
+    const probe = this.config.tickMetrics ? new TickProbe() : undefined;
     const skippedSockets = this.markSlowReaders();
     let frames = 0;
     let revoked = 0;
-    for (const serverId of ids) {
-      const subscribers = this.hub.subscribers.get(serverId);
-      if (!subscribers) continue;
-      const row = byId.get(serverId);
-      let payload: Buffer | undefined;
-      for (const conn of [...subscribers]) {
-        const principal = conn.principal;
-        if (!row || !principal || !canSee(row, principal.userId, principal.isAdmin)) {
-          this.hub.revokeAccess(conn, serverId);
-          revoked++;
-          continue;
+    let stats: FanoutStats;
+    try {
+      for (const serverId of ids) {
+        const subscribers = this.hub.subscribers.get(serverId);
+        if (!subscribers) continue;
+        const row = byId.get(serverId);
+        let snapshot: unknown;
+        for (const conn of [...subscribers]) {
+          const principal = conn.principal;
+          if (!row || !principal || !canSee(row, principal.userId, principal.isAdmin)) {
+            this.hub.revokeAccess(conn, serverId);
+            revoked++;
+            continue;
+          }
+          if (conn.skipThisTick) continue;
+          snapshot ??= fanout.prepare(row);
+          fanout.send(conn, snapshot);
+          frames++;
         }
-        if (conn.skipThisTick) continue;
-        payload ??= encodeSnapshot(row);
-        conn.socket.send(payload, { binary: false });
-        frames++;
       }
+    } finally {
+      // Every queued frame goes out even if the loop threw (sockets are never left corked).
+      stats = fanout.flush();
     }
-    const report = {
+    const done = performance.now();
+    const report: TickReport = {
       servers: ids.length,
       frames,
       revoked,
       skippedSockets,
       queryMs: queried - started,
-      fanoutMs: performance.now() - queried,
+      fanoutMs: done - queried,
+      fanout: fanout.mode,
     };
-    this.logger.debug(report, "sync tick");
+    if (probe) {
+      this.logger.info(
+        { ...report, ...stats, ...probe.finish(started, queried, done, this.hub) },
+        "sync tick",
+      );
+    } else {
+      this.logger.debug(report, "sync tick");
+    }
     return report;
   }
 

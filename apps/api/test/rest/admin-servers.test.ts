@@ -431,7 +431,7 @@ describe("PATCH /api/admin/servers/:id", () => {
       [{ backupLimit: 1001 }, "backupLimit"],
       [{ containerId: {} }, "containerId"],
       [{ ownerId: "" }, "ownerId"],
-      [{ nodeId: "node_x" }, "nodeId"], // not patchable
+      [{ nodeId: "node_x" }, "nodeId"], // an unknown node (nodeId moves the server)
       [{ id: "srv_other" }, "id"],
       [{}, "body"],
       ["{", "body"],
@@ -476,13 +476,16 @@ describe("DELETE /api/admin/servers/:id", () => {
     expect(again.body).toEqual(NOT_FOUND);
     expect((await patch(created.id, { name: "zombie" })).status).toBe(404);
 
-    // the port can be allocated again on that node
+    // the allocation went back to the node's free pool (kept, no server, not primary) ...
     const alloc = created.allocations[0]!;
+    const [freed] = await srv.db.select().from(allocations).where(eq(allocations.id, alloc.id));
+    expect(freed).toMatchObject({ nodeId: created.nodeId, serverId: null, isPrimary: false });
+    // ... so the port can be allocated again on that node (claiming the same row)
     const reused = await adminCreateServer(srv, admin, owner.id, {
       nodeId: created.nodeId,
       allocations: [{ ip: alloc.ip, port: alloc.port, isPrimary: true }],
     });
-    expect(reused.allocations[0]?.port).toBe(alloc.port);
+    expect(reused.allocations[0]).toEqual({ ...alloc, isPrimary: true });
   });
 
   it("is 404 for an unknown server", async () => {

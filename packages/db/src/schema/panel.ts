@@ -92,6 +92,8 @@ export const servers = pgTable(
     index().on(t.status),
     // keyset pagination of the admin listing walks (created_at, id)
     index().on(t.createdAt, t.id),
+    // ... and (name, id) when sorted by name
+    index().on(t.name, t.id),
   ],
 );
 
@@ -102,7 +104,8 @@ export const allocations = pgTable(
     nodeId: text()
       .notNull()
       .references(() => nodes.id, { onDelete: "cascade" }),
-    serverId: text().references(() => servers.id, { onDelete: "cascade" }),
+    /** null = a free allocation of the node; deleting its server returns it to the pool */
+    serverId: text().references(() => servers.id, { onDelete: "set null" }),
     ip: text().notNull(),
     port: integer().notNull(),
     isPrimary: boolean().notNull().default(false),

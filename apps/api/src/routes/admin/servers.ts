@@ -1,5 +1,4 @@
 import {
-  allocations,
   blueprints,
   newId,
   nodes,
@@ -10,14 +9,16 @@ import {
   user,
 } from "@panel/db";
 import { SERVER_STATUSES } from "@panel/protocol";
-import { and, desc, eq, ilike, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, ilike, inArray, or, type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { changedFields, recordAudit } from "../../audit/record.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { ApiError } from "../../http/errors.ts";
 import { jsonBody, queryParams } from "../../http/validate.ts";
-import { findServerRows, loadServerRow, toSnapshot } from "../../servers/snapshots.ts";
+import { allocationListSchema, claimAllocations, releaseAllocations } from "../../servers/allocations.ts";
+import { findServerRows, loadServerRow, type ServerRow, toSnapshot } from "../../servers/snapshots.ts";
+import { decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
 import { nameSchema } from "./locations.ts";
 
 const id = z.string().min(1).max(128);
@@ -27,19 +28,6 @@ const mebibytes = z
   .min(0)
   .max(16 * 1024 * 1024);
 
-/**
- * One spelling per address ("::" = "0:0:0:0:0:0:0:0", "FE80::1" = "fe80::1"), so the unique
- * (node, ip, port) index really catches a port that is already allocated.
- */
-function canonicalIp(ip: string): string {
-  if (!ip.includes(":")) return ip;
-  try {
-    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  } catch {
-    return ip.toLowerCase();
-  }
-}
-
 /** An empty string clears an optional text field, like null does. */
 const optionalText = z
   .string()
@@ -48,13 +36,7 @@ const optionalText = z
   .nullable()
   .transform((v) => (v === "" ? null : v));
 
-const allocationInput = z.object({
-  ip: z.union([z.ipv4(), z.ipv6()]).transform(canonicalIp),
-  port: z.number().int().min(1).max(65535),
-  isPrimary: z.boolean().default(false),
-});
-
-const createServerSchema = z.object({
+export const createServerSchema = z.object({
   name: nameSchema,
   ownerId: id,
   nodeId: id,
@@ -69,18 +51,14 @@ const createServerSchema = z.object({
     .max(16 * 1024 * 1024)
     .default(0),
   backupLimit: z.number().int().min(0).max(1000).default(0),
-  allocations: z
-    .array(allocationInput)
-    .min(1)
-    .max(100)
-    .refine((list) => list.filter((a) => a.isPrimary).length <= 1, "at most one allocation can be primary")
-    .refine(
-      (list) => new Set(list.map((a) => `${a.ip}:${a.port}`)).size === list.length,
-      "the same ip:port is listed twice",
-    ),
+  allocations: allocationListSchema,
 });
 
-const updateServerSchema = z
+/**
+ * `nodeId` moves the server to another node; `allocations` (required with a move) replaces its
+ * allocations: the old ones go back to the free pool, the new ones must be free on the target.
+ */
+export const updateServerSchema = z
   .object({
     name: nameSchema,
     status: z.enum(SERVER_STATUSES),
@@ -98,23 +76,28 @@ const updateServerSchema = z
     backupLimit: z.number().int().min(0).max(1000),
     containerId: optionalText,
     ownerId: id,
+    nodeId: id,
+    allocations: allocationListSchema,
   })
   .partial()
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, "no fields to update");
 
-const listQuerySchema = z.object({
+export const SERVER_SORTS = ["createdAt", "name"] as const;
+
+export const listServersQuerySchema = z.object({
   status: z.enum(SERVER_STATUSES).optional(),
   nodeId: id.optional(),
   ownerId: id.optional(),
+  locationId: id.optional(),
+  suspended: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
   search: z.string().trim().max(100).optional(),
-  // plain decimal digits only (no "1e1", "0x10" or " 10"), then 1..100
-  limit: z
-    .string()
-    .regex(/^\d{1,6}$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(100))
-    .default(50),
+  /** `createdAt`: newest first (default); `name`: A→Z. Ties are broken by id. */
+  sort: z.enum(SERVER_SORTS).default("createdAt"),
+  limit: limitParam(100, 50),
   cursor: z.string().max(512).optional(),
 });
 
@@ -130,6 +113,21 @@ async function assertExists(
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+
+/** Keyset ordering per sort: the cursor carries the sort key and the id, tagged with the sort. */
+const ORDERINGS = {
+  createdAt: {
+    orderBy: [desc(servers.createdAt), desc(servers.id)],
+    key: (row: ServerRow) => row.createdAt.toISOString(),
+    after: (key: string, after: string) =>
+      sql`(${servers.createdAt}, ${servers.id}) < (${key}::timestamptz, ${after})`,
+  },
+  name: {
+    orderBy: [asc(servers.name), asc(servers.id)],
+    key: (row: ServerRow) => row.name,
+    after: (key: string, after: string) => sql`(${servers.name}, ${servers.id}) > (${key}, ${after})`,
+  },
+} satisfies Record<(typeof SERVER_SORTS)[number], unknown>;
 
 export function adminServerRoutes(deps: AppDeps) {
   const { db } = deps;
@@ -151,36 +149,14 @@ export function adminServerRoutes(deps: AppDeps) {
         await assertExists(tx, blueprints, input.blueprintId, "blueprintId", "Blueprint");
         const { allocations: wanted, ...fields } = input;
         await tx.insert(servers).values({ ...fields, id: serverId, shortId: short, status: "installing" });
-        const primaryIndex = Math.max(
-          0,
-          wanted.findIndex((a) => a.isPrimary),
-        );
         // Claims free pre-created allocations too; a port that another server holds is a 409.
-        const claimed = await tx
-          .insert(allocations)
-          .values(
-            wanted.map((a, i) => ({
-              id: newId("allocation"),
-              nodeId: input.nodeId,
-              serverId,
-              ip: a.ip,
-              port: a.port,
-              isPrimary: i === primaryIndex,
-            })),
-          )
-          .onConflictDoUpdate({
-            target: [allocations.nodeId, allocations.ip, allocations.port],
-            set: { serverId, isPrimary: sql`excluded.is_primary` },
-            setWhere: sql`${allocations.serverId} is null`,
-          })
-          .returning({ ip: allocations.ip, port: allocations.port });
-        if (claimed.length !== wanted.length) {
-          const taken = wanted.find((a) => !claimed.some((k) => k.ip === a.ip && k.port === a.port));
-          throw ApiError.conflict(
-            `Allocation ${taken?.ip}:${taken?.port} is already in use on this node`,
-            "allocations",
-          );
-        }
+        await claimAllocations(tx, serverId, input.nodeId, wanted);
+        await recordAudit(tx, c, {
+          action: "server.create",
+          targetType: "server",
+          targetId: serverId,
+          details: { ...input },
+        });
       });
       return c.json(await snapshotOrThrow(serverId), 201);
     })
@@ -188,36 +164,85 @@ export function adminServerRoutes(deps: AppDeps) {
       const serverId = c.req.param("id");
       const patch = await jsonBody(c, updateServerSchema);
       await db.transaction(async (tx) => {
+        const [before] = await tx.select().from(servers).where(eq(servers.id, serverId)).for("update");
+        if (!before) throw ApiError.notFound("Server not found");
         if (patch.ownerId) await assertExists(tx, user, patch.ownerId, "ownerId", "User");
-        const updated = await tx
-          .update(servers)
-          .set(patch)
-          .where(eq(servers.id, serverId))
-          .returning({ id: servers.id });
-        if (updated.length === 0) throw ApiError.notFound("Server not found");
+        if (patch.nodeId) await assertExists(tx, nodes, patch.nodeId, "nodeId", "Node");
+        const { allocations: wanted, ...fields } = patch;
+        const targetNode = fields.nodeId ?? before.nodeId;
+        if (targetNode !== before.nodeId && !wanted) {
+          throw ApiError.badRequest(
+            "allocations on the new node are required to move a server",
+            "allocations",
+          );
+        }
+        const changes: Record<string, unknown> = changedFields(before, fields);
+        if (Object.keys(fields).length > 0) {
+          await tx.update(servers).set(fields).where(eq(servers.id, serverId));
+        }
+        if (wanted) {
+          // Transactional move: release the old ones, then claim the new (409 if one is taken).
+          const released = await releaseAllocations(tx, serverId);
+          await claimAllocations(tx, serverId, targetNode, wanted);
+          changes.allocations = {
+            from: released.map((a) => `${a.ip}:${a.port}`),
+            to: wanted.map((a) => `${a.ip}:${a.port}`),
+          };
+          if (Object.keys(fields).length === 0) {
+            // still bump updatedAt: the snapshot changed
+            await tx.update(servers).set({ updatedAt: new Date() }).where(eq(servers.id, serverId));
+          }
+        }
         if (patch.ownerId) {
           // The new owner needs no subuser entry of their own.
           await tx
             .delete(serverSubusers)
             .where(and(eq(serverSubusers.serverId, serverId), eq(serverSubusers.userId, patch.ownerId)));
         }
+        await recordAudit(tx, c, {
+          action: targetNode !== before.nodeId ? "server.move" : "server.update",
+          targetType: "server",
+          targetId: serverId,
+          details: { changes },
+        });
       });
       return c.json(await snapshotOrThrow(serverId));
     })
     .delete("/:id", async (c) => {
-      const deleted = await db
-        .delete(servers)
-        .where(eq(servers.id, c.req.param("id")))
-        .returning({ id: servers.id });
-      if (deleted.length === 0) throw ApiError.notFound("Server not found");
+      const serverId = c.req.param("id");
+      await db.transaction(async (tx) => {
+        const [row] = await tx.select().from(servers).where(eq(servers.id, serverId)).for("update");
+        if (!row) throw ApiError.notFound("Server not found");
+        // Its allocations go back to the node's free pool (the FK would only null serverId).
+        const released = await releaseAllocations(tx, serverId);
+        await tx.delete(servers).where(eq(servers.id, serverId));
+        await recordAudit(tx, c, {
+          action: "server.delete",
+          targetType: "server",
+          targetId: serverId,
+          details: {
+            name: row.name,
+            ownerId: row.ownerId,
+            nodeId: row.nodeId,
+            releasedAllocations: released.map((a) => `${a.ip}:${a.port}`),
+          },
+        });
+      });
       return c.body(null, 204);
     })
     .get("/", async (c) => {
-      const q = queryParams(c, listQuerySchema);
+      const q = queryParams(c, listServersQuerySchema);
       const filters: (SQL | undefined)[] = [
         q.status ? eq(servers.status, q.status) : undefined,
         q.nodeId ? eq(servers.nodeId, q.nodeId) : undefined,
         q.ownerId ? eq(servers.ownerId, q.ownerId) : undefined,
+        q.suspended !== undefined ? eq(servers.suspended, q.suspended) : undefined,
+        q.locationId
+          ? inArray(
+              servers.nodeId,
+              db.select({ id: nodes.id }).from(nodes).where(eq(nodes.locationId, q.locationId)),
+            )
+          : undefined,
       ];
       if (q.search) {
         const pattern = `%${escapeLike(q.search)}%`;
@@ -225,20 +250,22 @@ export function adminServerRoutes(deps: AppDeps) {
           or(ilike(servers.name, pattern), ilike(servers.id, pattern), ilike(servers.shortId, pattern)),
         );
       }
+      const ordering = ORDERINGS[q.sort];
       if (q.cursor) {
-        const after = decodeCursor(q.cursor);
-        filters.push(
-          sql`(${servers.createdAt}, ${servers.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id})`,
-        );
+        const [key, after] = decodeKeyset(q.cursor, q.sort, [
+          q.sort === "createdAt" ? "date" : "string",
+          "string",
+        ]) as [string, string];
+        filters.push(ordering.after(key, after));
       }
-      // Newest first; rows inserted while paging land before the cursor, never inside a page.
+      // createdAt: rows inserted while paging land before the cursor, never inside a page.
       const rows = await findServerRows(db, and(...filters) ?? sql`true`, {
-        orderBy: [desc(servers.createdAt), desc(servers.id)],
+        orderBy: ordering.orderBy,
         limit: q.limit + 1,
       });
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const nextCursor = rows.length > q.limit && last ? encodeCursor(last) : null;
+      const { page, nextCursor } = pageOf(rows, q.limit, (last) =>
+        encodeKeyset(q.sort, [ordering.key(last), last.id]),
+      );
       return c.json({ data: page.map(toSnapshot), nextCursor });
     });
 }

@@ -2,13 +2,14 @@ import { serverSubusers, user } from "@panel/db";
 import { and, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { recordAudit } from "../../audit/record.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { ApiError, isForeignKeyViolation } from "../../http/errors.ts";
 import { requireUser } from "../../http/guards.ts";
 import { jsonBody } from "../../http/validate.ts";
 import { assertManages, visibleServer } from "../../servers/access.ts";
 
-const addSubuserSchema = z.object({ email: z.email().max(254) });
+export const addSubuserSchema = z.object({ email: z.email().max(254) });
 
 export function subuserRoutes(deps: AppDeps) {
   return new Hono<AppEnv>()
@@ -25,17 +26,27 @@ export function subuserRoutes(deps: AppDeps) {
         .limit(1);
       if (!target) throw new ApiError(404, "No user with that email", "email");
       if (target.id === server.ownerId) throw ApiError.badRequest("The owner cannot be a subuser", "email");
-      const inserted = await deps.db
-        .insert(serverSubusers)
-        .values({ serverId: server.id, userId: target.id })
-        .onConflictDoNothing()
-        .returning()
+      await deps.db
+        .transaction(async (tx) => {
+          const inserted = await tx
+            .insert(serverSubusers)
+            .values({ serverId: server.id, userId: target.id })
+            .onConflictDoNothing()
+            .returning();
+          if (inserted.length === 0)
+            throw ApiError.conflict("User is already a subuser of this server", "email");
+          await recordAudit(tx, c, {
+            action: "subuser.add",
+            targetType: "server",
+            targetId: server.id,
+            details: { userId: target.id, email: target.email },
+          });
+        })
         .catch((err: unknown) => {
           // the server (or the user) was deleted since we looked: not a 500
           if (isForeignKeyViolation(err)) throw ApiError.notFound("Server not found");
           throw err;
         });
-      if (inserted.length === 0) throw ApiError.conflict("User is already a subuser of this server", "email");
       return c.json({ userId: target.id, email: target.email }, 201);
     })
     .delete("/:id/subusers/:userId", async (c) => {
@@ -44,11 +55,19 @@ export function subuserRoutes(deps: AppDeps) {
       const userId = c.req.param("userId");
       // A subuser may always leave; anyone else needs owner rights.
       if (userId !== principal.userId) assertManages(server, principal);
-      const removed = await deps.db
-        .delete(serverSubusers)
-        .where(and(eq(serverSubusers.serverId, server.id), eq(serverSubusers.userId, userId)))
-        .returning();
-      if (removed.length === 0) throw ApiError.notFound("Subuser not found");
+      await deps.db.transaction(async (tx) => {
+        const removed = await tx
+          .delete(serverSubusers)
+          .where(and(eq(serverSubusers.serverId, server.id), eq(serverSubusers.userId, userId)))
+          .returning();
+        if (removed.length === 0) throw ApiError.notFound("Subuser not found");
+        await recordAudit(tx, c, {
+          action: userId === principal.userId ? "subuser.leave" : "subuser.remove",
+          targetType: "server",
+          targetId: server.id,
+          details: { userId },
+        });
+      });
       return c.body(null, 204);
     });
 }

@@ -1,0 +1,65 @@
+import { auditLog } from "@panel/db";
+import { and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppDeps, AppEnv } from "../../http/context.ts";
+import { queryParams } from "../../http/validate.ts";
+import { decodeKeyset, encodeKeyset, idParam, limitParam, pageOf } from "./keyset.ts";
+
+export const listAuditQuerySchema = z.object({
+  actorId: idParam.optional(),
+  /** exact action, e.g. `server.update` */
+  action: z.string().max(64).optional(),
+  targetType: z.string().max(64).optional(),
+  targetId: idParam.optional(),
+  /** ISO-8601; `since` inclusive, `until` exclusive */
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  limit: limitParam(100, 50),
+  cursor: z.string().max(512).optional(),
+});
+
+const CURSOR_TAG = "audit";
+
+/** `GET /api/admin/audit`: the audit log, newest first, keyset-paginated. */
+export function adminAuditRoutes(deps: AppDeps) {
+  return new Hono<AppEnv>().get("/", async (c) => {
+    const q = queryParams(c, listAuditQuerySchema);
+    const filters: (SQL | undefined)[] = [
+      q.actorId ? eq(auditLog.actorId, q.actorId) : undefined,
+      q.action ? eq(auditLog.action, q.action) : undefined,
+      q.targetType ? eq(auditLog.targetType, q.targetType) : undefined,
+      q.targetId ? eq(auditLog.targetId, q.targetId) : undefined,
+      q.since ? gte(auditLog.createdAt, new Date(q.since)) : undefined,
+      q.until ? lt(auditLog.createdAt, new Date(q.until)) : undefined,
+    ];
+    if (q.cursor) {
+      const [createdAt, id] = decodeKeyset(q.cursor, CURSOR_TAG, ["date", "int"]);
+      filters.push(sql`(${auditLog.createdAt}, ${auditLog.id}) < (${createdAt}::timestamptz, ${id}::bigint)`);
+    }
+    const rows = await deps.db
+      .select()
+      .from(auditLog)
+      .where(and(...filters))
+      .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
+      .limit(q.limit + 1);
+    const { page, nextCursor } = pageOf(rows, q.limit, (last) =>
+      encodeKeyset(CURSOR_TAG, [last.createdAt.toISOString(), last.id]),
+    );
+    return c.json({
+      data: page.map((r) => ({
+        id: r.id,
+        actorId: r.actorId,
+        actorKind: r.actorKind,
+        apiKeyId: r.apiKeyId,
+        action: r.action,
+        targetType: r.targetType,
+        targetId: r.targetId,
+        ip: r.ip,
+        details: r.details,
+        createdAt: r.createdAt.toISOString(),
+      })),
+      nextCursor,
+    });
+  });
+}

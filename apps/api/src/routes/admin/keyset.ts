@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { ApiError } from "../../http/errors.ts";
+
+/**
+ * Opaque keyset cursors: base64url JSON of `[tag, ...position]`. The tag names the ordering the
+ * cursor belongs to, so a cursor minted for one sort is refused (400) under another.
+ */
+export function encodeKeyset(tag: string, position: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([tag, ...position])).toString("base64url");
+}
+
+export function decodeKeyset(cursor: string, tag: string, shape: readonly ("string" | "date" | "int")[]) {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    parts = null;
+  }
+  if (!Array.isArray(parts) || parts.length !== shape.length + 1 || parts[0] !== tag) {
+    throw ApiError.badRequest("Invalid cursor", "cursor");
+  }
+  return shape.map((kind, i) => {
+    const v = parts[i + 1];
+    if (kind === "int" && Number.isSafeInteger(v)) return v as number;
+    if (kind === "string" && typeof v === "string") return v;
+    if (kind === "date" && typeof v === "string" && !Number.isNaN(new Date(v).getTime())) {
+      return new Date(v).toISOString();
+    }
+    throw ApiError.badRequest("Invalid cursor", "cursor");
+  });
+}
+
+/** `limit` as a query parameter: plain decimal digits only (no "1e1", "0x10" or " 10"), then 1..max. */
+export const limitParam = (max = 100, fallback = 50) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .default(fallback);
+
+export const cursorParam = z.string().max(1024).optional();
+export const idParam = z.string().min(1).max(128);
+
+/** A page of `limit + 1` fetched rows: the page itself and whether there is more. */
+export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string) {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { page, nextCursor: rows.length > limit && last ? cursorOf(last) : null };
+}
