@@ -19,7 +19,7 @@ import { jsonBody, queryParams } from "../../http/validate.ts";
 import { allocationListSchema, claimAllocations, releaseAllocations } from "../../servers/allocations.ts";
 import { findServerRows, loadServerRow, type ServerRow, toSnapshot } from "../../servers/snapshots.ts";
 import { decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
-import { nameSchema } from "./locations.ts";
+import { nameSchema } from "./named-catalog.ts";
 
 const id = z.string().min(1).max(128);
 const mebibytes = z
