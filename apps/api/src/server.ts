@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
@@ -16,7 +15,7 @@ import { BatchLoader } from "./realtime/batch-loader.ts";
 import type { Connection } from "./realtime/connection.ts";
 import { Gateway } from "./realtime/gateway.ts";
 import { Hub } from "./realtime/hub.ts";
-import { registerInstance, removeInstanceStats } from "./realtime/instance-stats.ts";
+import { removeInstanceStats } from "./realtime/instance-stats.ts";
 import { SyncLoop } from "./realtime/sync-loop.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { loadServerRows, type ServerRow } from "./servers/snapshots.ts";
@@ -52,8 +51,8 @@ export async function startServer(config: Config, options: StartOptions = {}) {
   if (config.seedDemo)
     await seedDemo(auth, db, logger, config.admin && { ...config.admin, name: "Administrator" });
 
-  // Names this process's rows in shared tables (API-key socket presence, instance stats).
-  const instanceId = randomUUID();
+  const hub = new Hub();
+  const { instanceId } = hub;
   const keySockets = new ApiKeySockets<Connection>({
     db,
     instanceId,
@@ -62,8 +61,6 @@ export async function startServer(config: Config, options: StartOptions = {}) {
   });
   await keySockets.deleteStale();
 
-  const hub = new Hub();
-  registerInstance(hub, instanceId);
   const serverRows = new BatchLoader<ServerRow>(async (ids) => {
     const rows = await loadServerRows(db, ids);
     return new Map(rows.map((r) => [r.id, r]));

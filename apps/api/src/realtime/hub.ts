@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { type ServerMessage, WS_CLOSE, WS_ERRORS } from "@panel/protocol";
 import { WebSocket } from "ws";
 import { type Credential, credentialKey, type Principal } from "../auth/credentials.ts";
@@ -29,6 +30,9 @@ export class Hub {
   readonly subscribers = new Map<string, Set<Connection>>();
   private readonly byCredential = new Map<string, CredentialGroup>();
   private subscriptionCount = 0;
+
+  /** Names this process's rows in shared tables (API-key socket presence, instance stats). */
+  constructor(readonly instanceId: string = randomUUID()) {}
 
   add(conn: Connection) {
     this.connections.add(conn);

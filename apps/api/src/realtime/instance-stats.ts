@@ -5,13 +5,6 @@ import type { Hub, HubStats } from "./hub.ts";
 /** Rows not refreshed for this many sync periods belong to instances that are gone. */
 export const INSTANCE_STALE_PERIODS = 3;
 
-/** Which instance id a process's hub publishes under (set once in `startServer`). */
-const instanceOfHub = new WeakMap<Hub, string>();
-
-export function registerInstance(hub: Hub, instanceId: string) {
-  instanceOfHub.set(hub, instanceId);
-}
-
 /** Upserts this instance's socket counters (one statement). */
 export async function publishInstanceStats(db: Database, instanceId: string, stats: HubStats) {
   const values = {
@@ -26,10 +19,9 @@ export async function publishInstanceStats(db: Database, instanceId: string, sta
     .onConflictDoUpdate({ target: realtimeInstance.id, set: values });
 }
 
-/** Once per sync tick: the hub's current counters, under its registered instance id. */
-export async function publishHubStats(db: Database, hub: Hub) {
-  const instanceId = instanceOfHub.get(hub);
-  if (instanceId) await publishInstanceStats(db, instanceId, hub.stats());
+/** Once per sync tick: the hub's current counters, under its instance id. */
+export function publishHubStats(db: Database, hub: Hub) {
+  return publishInstanceStats(db, hub.instanceId, hub.stats());
 }
 
 /** On shutdown: this instance no longer counts. */
