@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import type { AppDeps } from "./http/context.ts";
+import { clientIp } from "./audit/record.ts";
+import type { AppDeps, AppEnv } from "./http/context.ts";
 import { ApiError, errorHandler } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
 import { adminAuditRoutes } from "./routes/admin/audit.ts";
@@ -32,7 +33,11 @@ export function createApp(deps: AppDeps) {
     .route("/audit", adminAuditRoutes(deps))
     .route("/overview", adminOverviewRoutes(deps));
 
-  const api = new Hono()
+  const api = new Hono<AppEnv>()
+    .use(async (c, next) => {
+      c.set("clientIp", clientIp(c, deps.config.trustProxy));
+      await next();
+    })
     .use(
       cors({
         origin: deps.config.allowedOrigins,

@@ -25,6 +25,7 @@ const envSchema = z
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8).optional(),
     SEED_DEMO: bool.optional(),
+    TRUST_PROXY: bool.default(false),
     AUTH_RATE_LIMIT: bool.optional(),
     API_KEY_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
     API_KEY_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
@@ -79,6 +80,8 @@ function toConfig(e: z.infer<typeof envSchema>) {
       rateLimit: e.AUTH_RATE_LIMIT ?? e.NODE_ENV === "production",
       apiKeyRateLimit: { max: e.API_KEY_RATE_LIMIT_MAX, windowMs: e.API_KEY_RATE_LIMIT_WINDOW_MS },
     },
+    /** Behind a reverse proxy: take the client address from `x-forwarded-for`. */
+    trustProxy: e.TRUST_PROXY,
     allowedOrigins: e.ALLOWED_ORIGINS ?? [new URL(publicUrl).origin, "http://localhost:3000"],
     admin:
       e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,

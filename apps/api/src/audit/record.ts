@@ -25,9 +25,12 @@ function scrub(details: Record<string, unknown> | undefined): Record<string, unk
   return out;
 }
 
-/** The caller's address: x-forwarded-for's first entry if present, else the socket's peer. */
-export function clientIp(c: Context): string | null {
-  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+/**
+ * The caller's address: the socket's peer, or (only behind a trusted proxy, which sets it)
+ * the first `x-forwarded-for` entry; a client could write that header itself.
+ */
+export function clientIp(c: Context, trustProxy: boolean): string | null {
+  const forwarded = trustProxy ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
   if (forwarded) return forwarded.slice(0, 64);
   try {
     return getConnInfo(c).remote.address ?? null;
@@ -50,7 +53,7 @@ export async function recordAudit(db: Transaction | Database, c: Context<AppEnv>
     action: entry.action,
     targetType: entry.targetType,
     targetId: entry.targetId,
-    ip: clientIp(c),
+    ip: c.var.clientIp,
     details: scrub(entry.details),
   });
 }

@@ -17,4 +17,4 @@ export type AppDeps = {
   instanceId?: string;
 };
 
-export type AppEnv = { Variables: { principal: Principal } };
+export type AppEnv = { Variables: { principal: Principal; clientIp: string | null } };

@@ -140,3 +140,29 @@ describe("GET /api/admin/audit", () => {
     expect(JSON.stringify(rows)).not.toMatch(/password|session_token|pnl_/i);
   });
 });
+
+describe("the audited client address", () => {
+  it("ignores x-forwarded-for unless TRUST_PROXY is on", async () => {
+    const location = (a: TestUser) =>
+      call(
+        a.fetch("/api/admin/locations", {
+          method: "POST",
+          body: JSON.stringify({ name: "ip check" }),
+          headers: { "x-forwarded-for": "203.0.113.7, 10.0.0.1" },
+        }),
+      );
+    const direct = await location(admin);
+    const [row] = await auditFor(srv, "location", (direct.body as { id: string }).id);
+    expect(row?.ip).toBe("127.0.0.1");
+
+    const proxied = await startTestServer({ env: { TRUST_PROXY: "true" } });
+    try {
+      const proxiedAdmin = await createUser(proxied, { admin: true });
+      const res = await location(proxiedAdmin);
+      const [viaProxy] = await auditFor(proxied, "location", (res.body as { id: string }).id);
+      expect(viaProxy?.ip).toBe("203.0.113.7");
+    } finally {
+      await proxied.close();
+    }
+  });
+});
