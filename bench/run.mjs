@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // `pnpm bench [--preset smoke|10k|50k] [overrides]`: measures the 5-second sync fan-out.
 //
+// It runs in two phases, each with its own database and API process: `fast-only` (the fan-out
+// users run; connect rate and memory come from here) and `alternating` (fast and naive fan-out
+// on alternate ticks: same sockets, same data, same process, for the ratio and the wire check).
+// `--fanout` runs a single phase with the strategies given. Each phase:
 // 1. creates a fresh PostgreSQL database (under DATABASE_URL, default the local server),
 // 2. starts the BUILT API (apps/api/dist/index.js) against it as a child process, with
-//    SYNC_METRICS=true (a structured `sync tick` line per tick) and SYNC_FANOUT=alternate
-//    (fast and naive fan-out on alternate ticks: same sockets, same data, same run),
+//    SYNC_METRICS=true (a structured `sync tick` line per tick) and SYNC_FANOUT set,
 // 3. inserts S servers, U users and one session per user with bulk SQL (fixture data only),
 // 4. forks bench/loadgen.mjs, which mints one single-use ticket per connection with
 //    GET /api/ws/token (session cookie), opens C WebSockets with ?token=, subscribes each to
 //    k servers its user may see, and records every snapshot it receives,
 // 5. runs warm-up + measured ticks, joins the server's tick lines with the client's arrivals,
-//    prints a table and writes bench/results/<preset>-<date>.json.
+//    prints a table and writes bench/results/<name>-<phase>-<date>.json.
 // It exits non-zero when any snapshot is missed or duplicated, a connection fails, or the
 // bytes on the wire differ between the fast and naive paths. Everything is bounded in time
 // (--timeout) and loopback only.
@@ -51,7 +54,7 @@ const args = parseArgs(process.argv.slice(2));
 if (args.help) {
   console.log(`usage: pnpm bench [--preset smoke|10k|50k] [--connections C] [--subs k] [--servers S]
   [--users U] [--ticks N (measured per strategy, >= 6)] [--warmup W] [--interval ms (SYNC_INTERVAL_MS)]
-  [--fanout alternate|fast|naive|shared|uncorked or a comma list, used in turn tick by tick] [--sources n (127.0.0.x source addresses)] [--name label]
+  [--fanout alternate|fast|naive|shared|uncorked or a comma list, used in turn tick by tick: one phase] [--sources n (127.0.0.x source addresses)] [--name label]
   [--timeout s] [--keep-db]`);
   process.exit(0);
 }
@@ -78,13 +81,30 @@ const opts = {
 opts.sources = num("sources", Math.max(1, Math.ceil(opts.connections / 25_000)));
 opts.name = args.name ?? `${presetName}${args.connections ? `-c${opts.connections}` : ""}`;
 if (opts.k > 31) throw new Error("--subs is at most 31");
-const modes = (opts.fanout === "alternate" ? "fast,naive" : opts.fanout).split(",");
-if (modes.some((m) => !["fast", "naive", "shared", "uncorked"].includes(m)))
-  throw new Error("--fanout: alternate or a list of fast|naive|shared|uncorked");
-const totalTicks = opts.warmup + opts.ticks * modes.length;
+const FANOUT_MODES = ["fast", "naive", "shared", "uncorked"];
+/**
+ * One API process per phase. Without --fanout a run has two: `fast-only` (what users run:
+ * connect rate, memory and fan-out with no other strategy's garbage in the heap), then
+ * `alternating` (fast and naive on alternate ticks: the side-by-side ratio and the wire check).
+ */
+function phase(label, fanout) {
+  const modes = (fanout === "alternate" ? "fast,naive" : fanout).split(",");
+  if (modes.some((m) => !FANOUT_MODES.includes(m)))
+    throw new Error(`--fanout: alternate or a list of ${FANOUT_MODES.join("|")}`);
+  const name = label ? `${opts.name}-${label}` : opts.name;
+  return { label: label ?? fanout, fanout, modes, name, totalTicks: opts.warmup + opts.ticks * modes.length };
+}
+const phases =
+  args.fanout === undefined
+    ? [phase("fast-only", "fast"), phase("alternating", "alternate")]
+    : [phase(undefined, opts.fanout)];
 const timeoutS = num(
   "timeout",
-  Math.ceil(120 + opts.connections / 100 + ((totalTicks + 3) * opts.interval * 1.5) / 1000),
+  phases.reduce(
+    (sum, p) =>
+      sum + Math.ceil(120 + opts.connections / 100 + ((p.totalTicks + 3) * opts.interval * 1.5) / 1000),
+    0,
+  ),
 );
 
 // ---- helpers ---------------------------------------------------------------------------
@@ -142,17 +162,20 @@ function spawnSyncText(cmd, argv) {
 // ---- the run ---------------------------------------------------------------------------
 
 const cleanup = [];
-let exiting = false;
-async function shutdown(code) {
-  if (exiting) return;
-  exiting = true;
-  for (const fn of cleanup.reverse()) {
+async function runCleanup() {
+  for (const fn of cleanup.splice(0).reverse()) {
     try {
       await fn();
     } catch (err) {
       log("cleanup:", err.message);
     }
   }
+}
+let exiting = false;
+async function shutdown(code) {
+  if (exiting) return;
+  exiting = true;
+  await runCleanup();
   process.exit(code);
 }
 const deadline = setTimeout(() => {
@@ -162,9 +185,10 @@ const deadline = setTimeout(() => {
 deadline.unref();
 for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => void shutdown(130));
 
-async function main() {
+async function runPhase(run) {
+  const { modes, totalTicks } = run;
   log(
-    `preset ${opts.preset}: C=${opts.connections} k=${opts.k} S=${opts.servers} U=${opts.users}`,
+    `${run.name}: C=${opts.connections} k=${opts.k} S=${opts.servers} U=${opts.users}`,
     `ticks=${opts.warmup}+${opts.ticks}x${modes.join("/")} interval=${opts.interval} ms timeout=${timeoutS} s`,
   );
 
@@ -197,7 +221,7 @@ async function main() {
     AUTH_RATE_LIMIT: "false",
     SYNC_INTERVAL_MS: String(opts.interval),
     SYNC_METRICS: "true",
-    SYNC_FANOUT: opts.fanout,
+    SYNC_FANOUT: run.fanout,
     WS_MAX_SUBSCRIPTIONS: String(Math.max(100, opts.k)),
   };
   const fdNeed = opts.connections + 1024;
@@ -509,7 +533,8 @@ async function main() {
   if (measured.some((r) => r.skippedSockets)) problems.push("slow readers were skipped");
   const result = {
     preset: opts.preset,
-    name: opts.name,
+    name: run.name,
+    phase: run.label,
     date: new Date().toISOString(),
     machine: {
       cpus: os.cpus().length,
@@ -518,7 +543,7 @@ async function main() {
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
     },
-    params: { ...opts, totalTicks, syncIntervalMs: opts.interval },
+    params: { ...opts, fanout: run.fanout, totalTicks, syncIntervalMs: opts.interval },
     connect: c,
     memory,
     byMode,
@@ -542,10 +567,51 @@ async function main() {
     ok: problems.length === 0,
   };
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-  const file = join(ROOT, "bench/results", `${opts.name}-${result.date.slice(0, 10)}.json`);
+  const file = join(ROOT, "bench/results", `${run.name}-${result.date.slice(0, 10)}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   printReport(result, file);
-  return result.ok ? 0 : 1;
+  return result;
+}
+
+async function main() {
+  const results = [];
+  for (const run of phases) {
+    results.push(await runPhase(run));
+    await runCleanup();
+  }
+  if (results.length > 1) printSummary(results);
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+/** The targets' figures, each from the phase that measures it. */
+function printSummary([fastOnly, alternating]) {
+  const f = (v, d = 1) => (v === null || v === undefined ? "-" : Number(v).toFixed(d));
+  const fast = fastOnly.byMode.fast;
+  const c = fastOnly.connect;
+  console.log(
+    `\n## bench ${opts.name}: summary (fast-only phase, and the alternating phase for the ratio)\n`,
+  );
+  const rows = [
+    ["fan-out p50 / p99 (fast-only)", `${f(fast.fanoutMs.p50)} / ${f(fast.fanoutMs.p99)} ms`],
+    [
+      "fan-out p50 fast / naive (alternating)",
+      `${f(alternating.byMode.fast?.fanoutMs.p50)} / ${f(alternating.byMode.naive?.fanoutMs.p50)} ms`,
+    ],
+    [
+      "naive / fast (p50 wall, CPU)",
+      `${f(alternating.vsFast?.naive?.fanoutWall, 2)}x, ${f(alternating.vsFast?.naive?.fanoutCpu, 2)}x`,
+    ],
+    [
+      "connect + auth (fast-only)",
+      `${Math.round(c.connectPerSec)} conn/s, p99 ${f(c.connectLatencyMs.p99)} ms`,
+    ],
+    ["connect + auth (alternating)", `${Math.round(alternating.connect.connectPerSec)} conn/s`],
+    ["RSS per connection (fast-only)", `${f(fastOnly.memory.rssPerConnectionKiB, 2)} KiB`],
+    ["RSS per connection (alternating)", `${f(alternating.memory.rssPerConnectionKiB, 2)} KiB`],
+    ["missed snapshots", `${fastOnly.completeness.missing + alternating.completeness.missing} (both phases)`],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  for (const [k, v] of rows) console.log(`${k.padStart(w)} | ${v}`);
 }
 
 // Users, one session each, a location, nodes, a blueprint, servers with one allocation, subusers.

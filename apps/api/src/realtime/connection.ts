@@ -18,7 +18,6 @@ export class Connection {
   // liveness and backpressure
   missedPings = 0;
   slowTicks = 0;
-  skipThisTick = false;
 
   constructor(
     readonly socket: WebSocket,

@@ -6,15 +6,16 @@ import type { Connection } from "./connection.ts";
 import { type EncodedFrame, encodeSnapshot, encodeSnapshotFrame, snapshotMessage } from "./frames.ts";
 
 /**
- * How a sync tick hands its snapshots to the sockets. Both strategies put the same bytes on
- * the wire (one unmasked, uncompressed text frame per snapshot per recipient); they differ
- * only in the work done per recipient.
+ * How a sync tick hands its snapshots to the sockets. The tick walks the sockets one by one
+ * and, for each, sends its snapshots between `begin` and `end`. Every strategy puts the same
+ * bytes on the wire (one unmasked, uncompressed text frame per snapshot per recipient); they
+ * differ only in the work done per recipient.
  *
  * - `fast` (the default): each snapshot is serialised and framed ONCE per tick; the finished
- *   frame buffer is written to every recipient's TCP socket, which is corked for the tick so
- *   that a client's k frames leave in one `writev`. Sockets whose ws sender is busy (a queued
- *   or compressed send) or that negotiated permessage-deflate go through `ws.send` instead,
- *   so ws's ordering and framing rules always hold.
+ *   frame buffer is written to the recipient's TCP socket, corked from `begin` to `end` so
+ *   that a client's k frames leave in one `writev` while its socket state is hot in cache.
+ *   Sockets whose ws sender is busy (a queued or compressed send) or that negotiated
+ *   permessage-deflate go through `ws.send` instead, so ws's ordering and framing rules hold.
  * - `naive`: the textbook loop, kept as the benchmark's reference: `JSON.stringify` the
  *   message for each recipient and `ws.send` each one separately.
  * - bench-only steps in between, to measure what each idea buys: `shared` (serialised once
@@ -34,10 +35,14 @@ export interface Fanout<P> {
   readonly mode: FanoutMode;
   /** Builds what is sent for one snapshot; called at most once per snapshot per tick. */
   prepare(row: ServerRow): P;
-  /** Queues one snapshot for one open, authorised socket. */
+  /** Starts one socket's batch; only `send`s to this socket may follow until `end`. */
+  begin(conn: Connection): void;
+  /** Sends one snapshot to the socket of the open batch (open, authorised, allowed to see it). */
   send(conn: Connection, snapshot: P): void;
-  /** Ends the tick: everything queued is handed to the sockets. */
-  flush(): FanoutStats;
+  /** Ends the batch: the socket's frames are handed to the kernel together. */
+  end(): void;
+  /** Ends the tick. */
+  finish(): FanoutStats;
 }
 
 // ws internals the fast path checks before writing a prebuilt frame (ws 8.x).
@@ -68,9 +73,11 @@ function plainSocket(ws: WebSocket): Socket | undefined {
   return socket;
 }
 
-/** Prebuilt frames written straight to the TCP socket; `cork` batches a socket's frames into one write. */
+/** Prebuilt frames written straight to the TCP socket; `cork` makes a socket's frames one write. */
 class FrameFanout implements Fanout<EncodedFrame> {
-  private corked: Socket[] = [];
+  /** The open batch's TCP socket, when the prebuilt frames may be written to it. */
+  private target: Socket | undefined;
+  private corked = 0;
   private fallbacks = 0;
 
   constructor(
@@ -82,27 +89,36 @@ class FrameFanout implements Fanout<EncodedFrame> {
     return encodeSnapshotFrame(row);
   }
 
-  send(conn: Connection, snapshot: EncodedFrame) {
+  // Checked once per batch: between `begin` and `end` only the tick writes to the socket, and
+  // anything it sends through ws meanwhile (an `unsubscribed` notice) leaves ws's sender idle
+  // on a plain socket and joins the corked batch in order.
+  begin(conn: Connection) {
     const socket = plainSocket(conn.socket);
-    if (!socket) {
-      this.fallbacks++;
-      conn.socket.send(snapshot.payload, TEXT);
-      return;
-    }
-    // Nothing else leaves a socket corked, so 0 means "not yet corked this tick". Anything
-    // ws.send writes to it meanwhile (e.g. an `unsubscribed` notice) joins the same batch, in order.
-    if (this.cork && socket.writableCorked === 0) {
+    this.target = socket;
+    if (socket && this.cork) {
       socket.cork();
-      this.corked.push(socket);
+      this.corked++;
     }
-    socket.write(snapshot.frame);
   }
 
-  flush(): FanoutStats {
-    const corked = this.corked;
-    this.corked = [];
-    for (const socket of corked) socket.uncork();
-    const stats = { corked: corked.length, fallbacks: this.fallbacks };
+  send(conn: Connection, snapshot: EncodedFrame) {
+    if (this.target) {
+      this.target.write(snapshot.frame);
+      return;
+    }
+    this.fallbacks++;
+    conn.socket.send(snapshot.payload, TEXT);
+  }
+
+  end() {
+    if (this.target && this.cork) this.target.uncork();
+    this.target = undefined;
+  }
+
+  finish(): FanoutStats {
+    this.end();
+    const stats = { corked: this.corked, fallbacks: this.fallbacks };
+    this.corked = 0;
     this.fallbacks = 0;
     return stats;
   }
@@ -122,11 +138,15 @@ class SharedBufferFanout implements Fanout<Buffer> {
     return encodeSnapshot(row);
   }
 
+  begin() {}
+
   send(conn: Connection, payload: Buffer) {
     conn.socket.send(payload, TEXT);
   }
 
-  flush(): FanoutStats {
+  end() {}
+
+  finish(): FanoutStats {
     return { corked: 0, fallbacks: 0 };
   }
 }
@@ -138,11 +158,15 @@ export class NaiveFanout implements Fanout<ServerSyncMessage> {
     return snapshotMessage(row);
   }
 
+  begin() {}
+
   send(conn: Connection, message: ServerSyncMessage) {
     conn.socket.send(JSON.stringify(message));
   }
 
-  flush(): FanoutStats {
+  end() {}
+
+  finish(): FanoutStats {
     return { corked: 0, fallbacks: 0 };
   }
 }

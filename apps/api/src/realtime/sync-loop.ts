@@ -6,7 +6,8 @@ import { deleteExpiredTickets } from "../auth/tickets.ts";
 import type { Config } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { canSee, loadServerRows, type ServerRow } from "../servers/snapshots.ts";
-import { type FanoutMode, FanoutSelector, type FanoutStats } from "./fanout.ts";
+import type { Connection } from "./connection.ts";
+import { type Fanout, type FanoutMode, FanoutSelector, type FanoutStats } from "./fanout.ts";
 import type { Hub } from "./hub.ts";
 import { publishHubStats } from "./instance-stats.ts";
 import { TickProbe } from "./tick-metrics.ts";
@@ -20,6 +21,9 @@ export type TickReport = {
   fanoutMs: number;
   fanout: FanoutMode;
 };
+
+/** A queried server's row (null: it is gone) and its snapshot, prepared on first use this tick. */
+type SnapshotSlot = { row: ServerRow | null; snapshot: unknown };
 
 /** Ticks a slow reader may be skipped in a row before it is closed with 1013. */
 const MAX_SLOW_TICKS = 3;
@@ -99,45 +103,30 @@ export class SyncLoop {
     const started = performance.now();
     const rows = await loadServerRows(this.db, ids);
     const queried = performance.now();
-    const byId = new Map<string, ServerRow>();
-    for (const row of rows) byId.set(row.id, row);
+    // null: queried but gone. A server subscribed to during the query is absent and waits for the next tick.
+    const slots = new Map<string, SnapshotSlot>();
+    for (const id of ids) slots.set(id, { row: null, snapshot: undefined });
+    for (const row of rows) slots.set(row.id, { row, snapshot: undefined });
 
     this.fanouts ??= new FanoutSelector(this.config.fanout ?? ["fast"]);
     const fanout = this.fanouts.next();
     const probe = this.config.tickMetrics ? new TickProbe() : undefined;
-    const skippedSockets = this.markSlowReaders();
-    let frames = 0;
-    let revoked = 0;
+    const counts = { frames: 0, revoked: 0, skippedSockets: 0 };
     let stats: FanoutStats;
     try {
-      for (const serverId of ids) {
-        const subscribers = this.hub.subscribers.get(serverId);
-        if (!subscribers) continue;
-        const row = byId.get(serverId);
-        let snapshot: unknown;
-        for (const conn of [...subscribers]) {
-          const principal = conn.principal;
-          if (!row || !principal || !canSee(row, principal.userId, principal.isAdmin)) {
-            this.hub.revokeAccess(conn, serverId);
-            revoked++;
-            continue;
-          }
-          if (conn.skipThisTick) continue;
-          snapshot ??= fanout.prepare(row);
-          fanout.send(conn, snapshot);
-          frames++;
-        }
+      // Socket by socket, so each socket's frames leave together while its state is hot in cache.
+      for (const conn of this.hub.connections) {
+        if (this.isSlowReader(conn)) counts.skippedSockets++;
+        else if (conn.subscriptions.size > 0) this.pushTo(conn, slots, fanout, counts);
       }
     } finally {
       // Every queued frame goes out even if the loop threw (sockets are never left corked).
-      stats = fanout.flush();
+      stats = fanout.finish();
     }
     const done = performance.now();
     const report: TickReport = {
       servers: ids.length,
-      frames,
-      revoked,
-      skippedSockets,
+      ...counts,
       queryMs: queried - started,
       fanoutMs: done - queried,
       fanout: fanout.mode,
@@ -153,23 +142,43 @@ export class SyncLoop {
     return report;
   }
 
-  /** A socket whose send buffer is over the limit skips this tick; one that stays over is closed. */
-  private markSlowReaders(): number {
-    let skipped = 0;
-    for (const conn of this.hub.connections) {
-      const slow =
-        conn.socket.readyState !== WebSocket.OPEN ||
-        conn.socket.bufferedAmount > this.config.maxBufferedBytes;
-      conn.skipThisTick = slow;
-      if (!slow) {
-        conn.slowTicks = 0;
-        continue;
+  /** One socket's snapshots, as one batch; a server it may no longer see is unsubscribed instead. */
+  private pushTo(
+    conn: Connection,
+    slots: Map<string, SnapshotSlot>,
+    fanout: Fanout<unknown>,
+    counts: { frames: number; revoked: number },
+  ) {
+    const principal = conn.principal;
+    fanout.begin(conn);
+    try {
+      for (const serverId of conn.subscriptions) {
+        const slot = slots.get(serverId);
+        if (!slot) continue;
+        const row = slot.row;
+        if (!row || !principal || !canSee(row, principal.userId, principal.isAdmin)) {
+          this.hub.revokeAccess(conn, serverId);
+          counts.revoked++;
+          continue;
+        }
+        slot.snapshot ??= fanout.prepare(row);
+        fanout.send(conn, slot.snapshot);
+        counts.frames++;
       }
-      skipped++;
-      if (++conn.slowTicks >= MAX_SLOW_TICKS)
-        this.hub.close(conn, WS_CLOSE.tryAgainLater, "Send buffer full");
+    } finally {
+      fanout.end();
     }
-    return skipped;
+  }
+
+  /** A socket whose send buffer is over the limit skips this tick; one that stays over is closed. */
+  private isSlowReader(conn: Connection): boolean {
+    const socket = conn.socket;
+    if (socket.readyState === WebSocket.OPEN && socket.bufferedAmount <= this.config.maxBufferedBytes) {
+      conn.slowTicks = 0;
+      return false;
+    }
+    if (++conn.slowTicks >= MAX_SLOW_TICKS) this.hub.close(conn, WS_CLOSE.tryAgainLater, "Send buffer full");
+    return true;
   }
 
   private async cleanupTickets() {
