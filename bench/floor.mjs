@@ -1,10 +1,10 @@
-// `node bench/floor.mjs [--connections C] [--bytes B] [--rounds R]`: the floor under the sync
+// `node bench/floor.mjs [--connections C] [--bytes B] [--rounds R] [--reader-cpu N]`: the floor under the sync
 // fan-out on this machine. Plain loopback TCP, no WebSocket, no JSON: one prebuilt buffer of B
 // bytes (default 5 frames of a snapshot) written to each of C sockets, once per round, by one
 // process; the readers live in a child process and just drain. What a fan-out costs beyond
 // this is the WebSocket layer's; what it costs up to this is the kernel's (one write syscall
 // per socket, and on loopback the receiver's TCP processing runs inside that syscall).
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import net from "node:net";
 
 const arg = (name, fallback) => {
@@ -42,6 +42,10 @@ if (process.argv[2] === "--reader") {
     String(server.address().port),
     String(C),
   ]);
+  // like the bench's load generator, the readers may get a core of their own
+  const readerCpu = arg("reader-cpu", -1);
+  if (readerCpu >= 0)
+    execFileSync("taskset", ["-cp", String(readerCpu), String(reader.pid)], { stdio: "ignore" });
   const timer = setTimeout(() => {
     console.error("floor: timed out");
     reader.kill("SIGKILL");

@@ -364,6 +364,7 @@ function analyse(ticks, windowEnd) {
 function wireCheck(ticks, windowEnd) {
   const byServer = new Map(); // serverId -> first frame bytes
   let frames = 0;
+  let frameBytes = 0;
   let identical = 0;
   const mismatches = [];
   const byMode = {};
@@ -397,6 +398,7 @@ function wireCheck(ticks, windowEnd) {
         off += hdr + len;
         if ((frame[0] & 0x0f) !== 1 || !isSync(payload)) continue;
         frames++;
+        frameBytes += frame.length;
         const id = payload.toString("latin1", SYNC_PREFIX.length, payload.indexOf(QUOTE, SYNC_PREFIX.length));
         const mode = modeAt(at) ?? "before-ticks";
         byMode[mode] = (byMode[mode] ?? 0) + 1;
@@ -418,6 +420,7 @@ function wireCheck(ticks, windowEnd) {
   return {
     tappedConnections: taps.length,
     frames,
+    meanFrameBytes: frames ? Math.round(frameBytes / frames) : null,
     servers: byServer.size,
     identical,
     mismatches: mismatches.length,

@@ -55,7 +55,7 @@ if (args.help) {
   console.log(`usage: pnpm bench [--preset smoke|10k|50k] [--connections C] [--subs k] [--servers S]
   [--users U] [--ticks N (measured per strategy, >= 6)] [--warmup W] [--interval ms (SYNC_INTERVAL_MS)]
   [--fanout alternate|fast|naive|shared|uncorked or a comma list, used in turn tick by tick: one phase] [--sources n (127.0.0.x source addresses)] [--name label]
-  [--timeout s] [--keep-db]`);
+  [--timeout s] [--keep-db] [--pin true|false (API on CPU 0, load generator on CPU 1; default on 2+ cores)] [--api-cpus 0 (taskset list for the API when pinned)]`);
   process.exit(0);
 }
 const presetName = args.preset ?? "smoke";
@@ -77,8 +77,13 @@ const opts = {
   fanout: args.fanout ?? "alternate",
   chunk: num("chunk", 5_000),
   keepDb: args["keep-db"] === "true",
+  // the load generator stands in for remote clients: by default it gets a core of its own
+  pin: (args.pin ?? String(os.cpus().length >= 2)) === "true",
+  apiCpus: args["api-cpus"] ?? "0",
 };
-opts.sources = num("sources", Math.max(1, Math.ceil(opts.connections / 25_000)));
+// Each source address has its own ephemeral ports: a few thousand connections per address
+// keep the kernel's port search short (it slows down as a range fills, TIME_WAIT included).
+opts.sources = num("sources", Math.max(1, Math.ceil(opts.connections / 2_000)));
 opts.name = args.name ?? `${presetName}${args.connections ? `-c${opts.connections}` : ""}`;
 if (opts.k > 31) throw new Error("--subs is at most 31");
 const FANOUT_MODES = ["fast", "naive", "shared", "uncorked"];
@@ -142,6 +147,48 @@ function procCpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
 }
 
+/**
+ * A full garbage collection in the API through its inspector (HeapProfiler.collectGarbage),
+ * then its RSS and V8 heap: memory held, without the garbage V8 has not collected yet.
+ */
+async function afterFullGc(url, pid) {
+  if (!url) return null;
+  const { WebSocket } = require("ws");
+  const ws = new WebSocket(url);
+  try {
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    let id = 0;
+    const call = (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        const mine = ++id;
+        const onMessage = (data) => {
+          const reply = JSON.parse(data.toString());
+          if (reply.id !== mine) return;
+          ws.off("message", onMessage);
+          if (reply.error) reject(new Error(`${method}: ${reply.error.message}`));
+          else resolve(reply.result);
+        };
+        ws.on("message", onMessage);
+        ws.send(JSON.stringify({ id: mine, method, params }));
+      });
+    await call("HeapProfiler.collectGarbage");
+    const usage = await call("Runtime.evaluate", {
+      expression: "JSON.stringify(process.memoryUsage())",
+      returnByValue: true,
+    });
+    await sleep(500); // let freed pages go back to the OS
+    return { rss: procStatus(pid).rss, heapUsed: JSON.parse(usage.result.value).heapUsed };
+  } catch (err) {
+    log(`full-GC reading failed: ${err.message}`);
+    return null;
+  } finally {
+    ws.terminate();
+  }
+}
+
 function fdLimitWrap(command, argv, need) {
   const soft = Number(spawnSyncText("sh", ["-c", "ulimit -n"]) || 1024);
   if (soft >= need) return { command, argv, raised: null };
@@ -150,6 +197,12 @@ function fdLimitWrap(command, argv, need) {
     argv: ["-c", `ulimit -n ${need} && exec "$0" "$@"`, command, ...argv],
     raised: need,
   };
+}
+/** With --pin, the process may run only on these CPUs (`taskset`, same pid). */
+function pinTo(cpus, { command, argv, ...rest }) {
+  return opts.pin
+    ? { command: "taskset", argv: ["-c", cpus, command, ...argv], ...rest }
+    : { command, argv, ...rest };
 }
 function spawnSyncText(cmd, argv) {
   try {
@@ -225,14 +278,16 @@ async function runPhase(run) {
     WS_MAX_SUBSCRIPTIONS: String(Math.max(100, opts.k)),
   };
   const fdNeed = opts.connections + 1024;
-  // --profile: a V8 CPU profile of the API for the whole run (written when it exits)
-  const nodeArgs = args.profile
-    ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, "bench/results/profiles")}`]
-    : [];
-  const serverCmd = fdLimitWrap(
-    process.execPath,
-    [...nodeArgs, join(ROOT, "apps/api/dist/index.js")],
-    fdNeed,
+  // --profile: a V8 CPU profile of the API for the whole run (written when it exits).
+  // The inspector (loopback, random port) lets the bench ask for a full GC to measure what the
+  // connections hold apart from garbage; nothing attaches to it until then.
+  const nodeArgs = [
+    "--inspect=127.0.0.1:0",
+    ...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, "bench/results/profiles")}`] : []),
+  ];
+  const serverCmd = pinTo(
+    opts.apiCpus,
+    fdLimitWrap(process.execPath, [...nodeArgs, join(ROOT, "apps/api/dist/index.js")], fdNeed),
   );
   const server = spawn(serverCmd.command, serverCmd.argv, { env, stdio: ["ignore", "pipe", "pipe"] });
   const serverExited = new Promise((r) => server.once("exit", (code, sig) => r({ code, sig })));
@@ -266,7 +321,12 @@ async function runPhase(run) {
     logLines.push(line);
     if (rec.msg === "panel API listening") listening(rec.port);
   });
-  server.stderr.on("data", (d) => logLines.push(d.toString()));
+  let inspectorUrl;
+  server.stderr.on("data", (d) => {
+    const text = d.toString();
+    inspectorUrl ??= text.match(/Debugger listening on (ws:\/\/\S+)/)?.[1];
+    logLines.push(text);
+  });
   cleanup.push(async () => writeFileSync(logPath, logLines.join("\n")));
   const port = await Promise.race([
     listeningP,
@@ -298,10 +358,11 @@ async function runPhase(run) {
     throw new Error(`GET /api/ws/token with a bench session: ${probe.status} ${await probe.text()}`);
   await sleep(Math.min(2000, opts.interval));
   const idle = procStatus(pid);
+  const idleAfterGc = await afterFullGc(inspectorUrl, pid);
   log(`idle RSS ${(idle.rss / 2 ** 20).toFixed(1)} MiB`);
 
   // 4. the load generator
-  const lgCmd = fdLimitWrap(process.execPath, [join(ROOT, "bench/loadgen.mjs")], fdNeed);
+  const lgCmd = pinTo("1", fdLimitWrap(process.execPath, [join(ROOT, "bench/loadgen.mjs")], fdNeed));
   const loadgen = spawn(lgCmd.command, lgCmd.argv, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const lgExited = new Promise((r) => loadgen.once("exit", (code, sig) => r({ code, sig })));
   cleanup.push(async () => {
@@ -417,6 +478,7 @@ async function runPhase(run) {
     windowEnd: afterTicks ? afterTicks.tickAt : windowEnd,
   });
   const { analysis, wire, closes, arrivals } = await expect("analysis", 120_000);
+  const loadedAfterGc = await afterFullGc(inspectorUrl, pid);
   loadgen.send({ type: "close" });
   await expect("closed", 30_000).catch((e) => log(e.message));
 
@@ -498,12 +560,23 @@ async function runPhase(run) {
     median(measured.map((r) => r.quietRssMiB).filter((v) => v !== null)) ??
     median(measured.map((r) => r.rssMiB));
   const live = c.connections - c.failedConnections;
+  const perConnectionKiB = (loadedBytes, idleBytes) => round((loadedBytes - idleBytes) / live / 1024, 2);
   const memory = {
     idleRssMiB: round(idle.rss / 2 ** 20),
     loadedRssMiB: round(quietRss),
     peakRssMiB: round(Math.max(...rssSamples.map((s) => s.rss)) / 2 ** 20),
     heapUsedMiB: round(median(measured.map((r) => r.heapUsedMiB))),
-    rssPerConnectionKiB: round((quietRss * 2 ** 20 - idle.rss) / live / 1024, 2),
+    rssPerConnectionKiB: perConnectionKiB(quietRss * 2 ** 20, idle.rss),
+    // both readings taken right after a full GC: what the connections hold, without garbage
+    afterGc: idleAfterGc &&
+      loadedAfterGc && {
+        idleRssMiB: round(idleAfterGc.rss / 2 ** 20),
+        loadedRssMiB: round(loadedAfterGc.rss / 2 ** 20),
+        idleHeapUsedMiB: round(idleAfterGc.heapUsed / 2 ** 20),
+        loadedHeapUsedMiB: round(loadedAfterGc.heapUsed / 2 ** 20),
+        rssPerConnectionKiB: perConnectionKiB(loadedAfterGc.rss, idleAfterGc.rss),
+        heapPerConnectionKiB: perConnectionKiB(loadedAfterGc.heapUsed, idleAfterGc.heapUsed),
+      },
     loadgenRssMiB: round(connected.memory / 2 ** 20),
   };
   const ratio =
@@ -579,12 +652,49 @@ async function main() {
     results.push(await runPhase(run));
     await runCleanup();
   }
-  if (results.length > 1) printSummary(results);
+  let floor = null;
+  if (results.length > 1 && results[0].wire.meanFrameBytes) {
+    await sleep(5000); // the last phase's 10,000s of sockets are still closing
+    floor = measureFloor(results[0].wire.meanFrameBytes * opts.k);
+  }
+  if (results.length > 1) printSummary(results, floor);
   return results.every((r) => r.ok) ? 0 : 1;
 }
 
+/**
+ * bench/floor.mjs with the same connection count and bytes per socket: plain loopback TCP, one
+ * write per socket, no WebSocket or JSON. What the kernel alone costs on this machine right now.
+ */
+function measureFloor(bytesPerSocket) {
+  log(`floor: ${opts.connections} plain TCP sockets, ${bytesPerSocket} bytes each`);
+  const floorArgs = ["--connections", String(opts.connections), "--bytes", String(bytesPerSocket)];
+  const writer = pinTo(opts.apiCpus, {
+    command: process.execPath,
+    argv: [join(ROOT, "bench/floor.mjs"), ...floorArgs, ...(opts.pin ? ["--reader-cpu", "1"] : [])],
+  });
+  const out = spawnSyncText("sh", [
+    "-c",
+    `ulimit -n ${opts.connections + 1024} 2>/dev/null; exec "$0" "$@"`,
+    writer.command,
+    ...writer.argv,
+  ]);
+  try {
+    const floor = JSON.parse(out.split("\n").at(-1));
+    const file = join(
+      ROOT,
+      "bench/results",
+      `${opts.name}-floor-${new Date().toISOString().slice(0, 10)}.json`,
+    );
+    writeFileSync(file, `${JSON.stringify({ ...floor, date: new Date().toISOString() }, null, 2)}\n`);
+    return floor;
+  } catch {
+    log(`floor: no result (${out.slice(-200)})`);
+    return null;
+  }
+}
+
 /** The targets' figures, each from the phase that measures it. */
-function printSummary([fastOnly, alternating]) {
+function printSummary([fastOnly, alternating], floor) {
   const f = (v, d = 1) => (v === null || v === undefined ? "-" : Number(v).toFixed(d));
   const fast = fastOnly.byMode.fast;
   const c = fastOnly.connect;
@@ -593,6 +703,12 @@ function printSummary([fastOnly, alternating]) {
   );
   const rows = [
     ["fan-out p50 / p99 (fast-only)", `${f(fast.fanoutMs.p50)} / ${f(fast.fanoutMs.p99)} ms`],
+    [
+      "kernel floor (plain TCP, same bytes)",
+      floor
+        ? `${f(floor.wallMs)} ms (fast-only fan-out = ${f(fast.fanoutMs.p50 / floor.wallMs, 2)}x floor)`
+        : "-",
+    ],
     [
       "fan-out p50 fast / naive (alternating)",
       `${f(alternating.byMode.fast?.fanoutMs.p50)} / ${f(alternating.byMode.naive?.fanoutMs.p50)} ms`,
@@ -608,6 +724,10 @@ function printSummary([fastOnly, alternating]) {
     ["connect + auth (alternating)", `${Math.round(alternating.connect.connectPerSec)} conn/s`],
     ["RSS per connection (fast-only)", `${f(fastOnly.memory.rssPerConnectionKiB, 2)} KiB`],
     ["RSS per connection (alternating)", `${f(alternating.memory.rssPerConnectionKiB, 2)} KiB`],
+    [
+      "RSS per connection after a full GC (fast-only)",
+      `${f(fastOnly.memory.afterGc?.rssPerConnectionKiB, 2)} KiB (V8 heap ${f(fastOnly.memory.afterGc?.heapPerConnectionKiB, 2)} KiB)`,
+    ],
     ["missed snapshots", `${fastOnly.completeness.missing + alternating.completeness.missing} (both phases)`],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
@@ -812,6 +932,18 @@ function printReport(r, file) {
           `${f(r.memory.idleRssMiB)} / ${f(r.memory.loadedRssMiB)} / ${f(r.memory.peakRssMiB)} MiB`,
         ],
         ["RSS per connection", `${f(r.memory.rssPerConnectionKiB, 2)} KiB`],
+        [
+          "after a full GC: RSS idle / loaded",
+          r.memory.afterGc
+            ? `${f(r.memory.afterGc.idleRssMiB)} / ${f(r.memory.afterGc.loadedRssMiB)} MiB`
+            : "-",
+        ],
+        [
+          "after a full GC: per connection",
+          r.memory.afterGc
+            ? `RSS ${f(r.memory.afterGc.rssPerConnectionKiB, 2)} KiB, V8 heap ${f(r.memory.afterGc.heapPerConnectionKiB, 2)} KiB`
+            : "-",
+        ],
         ...Object.entries(r.vsFast ?? {})
           .filter(([mode]) => mode !== "fast")
           .map(([mode, v]) => [
