@@ -192,6 +192,12 @@ async function afterFullGc(url, pid) {
 function fdLimitWrap(command, argv, need) {
   const soft = Number(spawnSyncText("sh", ["-c", "ulimit -n"]) || 1024);
   if (soft >= need) return { command, argv, raised: null };
+  const hard = spawnSyncText("sh", ["-c", "ulimit -Hn"]);
+  if (hard !== "unlimited" && Number(hard) < need)
+    throw new Error(
+      `${opts.connections} connections need ${need} open files per process, and this machine's hard limit ` +
+        `is ${hard} (raise it, e.g. LimitNOFILE or ulimit -Hn as root, or use fewer --connections)`,
+    );
   return {
     command: "sh",
     argv: ["-c", `ulimit -n ${need} && exec "$0" "$@"`, command, ...argv],
