@@ -9,8 +9,15 @@ export type BatchLoaderOptions = {
    */
   maxInFlight?: number;
   /**
+   * A fetch still unsettled after this long fails its batch and frees its slot, so one hung
+   * query (a lock wait, a half-open connection) cannot stall every later caller.
+   */
+  timeoutMs?: number;
+  /**
    * Whether every caller asking for the same key in one batch gets the value (reads), or only
-   * the first one (redeeming something single-use: the others get undefined).
+   * the first one (redeeming something single-use: the others get undefined). Across batches
+   * the fetch itself must consume the key: a key asked for again while its batch is in flight
+   * is fetched again in the next one.
    */
   shareDuplicates?: boolean;
 };
@@ -26,14 +33,16 @@ export class BatchLoader<V> {
   private inFlight = 0;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly timeoutMs: number;
   private readonly shareDuplicates: boolean;
 
   constructor(
     private readonly fetch: (keys: string[]) => Promise<Map<string, V>>,
     options: BatchLoaderOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 1000;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxBatch = atLeastOne("maxBatch", options.maxBatch ?? 1000);
+    this.maxInFlight = atLeastOne("maxInFlight", options.maxInFlight ?? 2);
+    this.timeoutMs = atLeastOne("timeoutMs", options.timeoutMs ?? 10_000);
     this.shareDuplicates = options.shareDuplicates ?? true;
   }
 
@@ -70,14 +79,29 @@ export class BatchLoader<V> {
   }
 
   private async run(batch: Map<string, Waiter<V>[]>) {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`batch fetch timed out after ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
     try {
-      const found = await this.fetch([...batch.keys()]);
+      const found = await Promise.race([this.fetch([...batch.keys()]), timedOut]);
       for (const [key, [first, ...others]] of batch) {
         first?.resolve(found.get(key));
         for (const w of others) w.resolve(this.shareDuplicates ? found.get(key) : undefined);
       }
     } catch (error) {
       for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
+}
+
+function atLeastOne(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`BatchLoader ${name} must be an integer >= 1`);
+  return value;
 }

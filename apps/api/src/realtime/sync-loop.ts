@@ -20,7 +20,7 @@ export type TickReport = {
   queryMs: number;
   fanoutMs: number;
   fanout: FanoutMode;
-};
+} & FanoutStats;
 
 /** A queried server's row (null: it is gone) and its snapshot, prepared on first use this tick. */
 type SnapshotSlot = { row: ServerRow | null; snapshot: unknown };
@@ -130,12 +130,10 @@ export class SyncLoop {
       queryMs: queried - started,
       fanoutMs: done - queried,
       fanout: fanout.mode,
+      ...stats,
     };
     if (probe) {
-      this.logger.info(
-        { ...report, ...stats, ...probe.finish(started, queried, done, this.hub) },
-        "sync tick",
-      );
+      this.logger.info({ ...report, ...probe.finish(started, queried, done, this.hub) }, "sync tick");
     } else {
       this.logger.debug(report, "sync tick");
     }

@@ -74,13 +74,33 @@ describe("BatchLoader", () => {
 
   it("rejects every caller of a failed batch and keeps serving later ones", async () => {
     let fail = true;
-    const loader = new BatchLoader(async (keys: string[]) => {
-      if (fail) throw new Error("database down");
-      return new Map(keys.map((k) => [k, k.toUpperCase()]));
-    });
+    const loader = new BatchLoader(
+      async (keys: string[]) => {
+        if (fail) throw new Error("database down");
+        return new Map(keys.map((k) => [k, k.toUpperCase()]));
+      },
+      { maxInFlight: 1 }, // a slot not freed by the failure would stall the next batch
+    );
     const failed = await Promise.allSettled([loader.load("a"), loader.load("b")]);
     expect(failed.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     fail = false;
     expect(await loader.load("c")).toBe("C");
+  });
+
+  it("fails a batch whose fetch hangs, and frees its slot for the next", async () => {
+    const { batches, fetch, releaseAll } = gatedFetch();
+    const loader = new BatchLoader(fetch, { maxInFlight: 1, timeoutMs: 50 });
+    await expect(loader.load("hung")).rejects.toThrow(/timed out/);
+    const next = loader.load("b");
+    await settle();
+    expect(batches).toEqual([["hung"], ["b"]]);
+    releaseAll();
+    expect(await next).toBe("v:b");
+  });
+
+  it("refuses limits below one", () => {
+    const fetch = async () => new Map<string, string>();
+    expect(() => new BatchLoader(fetch, { maxBatch: 0 })).toThrow(RangeError);
+    expect(() => new BatchLoader(fetch, { maxInFlight: 0 })).toThrow(RangeError);
   });
 });

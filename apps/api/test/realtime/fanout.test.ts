@@ -120,7 +120,8 @@ let srv: RunningServer;
 let owner: TestUser;
 beforeAll(async () => {
   // each tick uses the next strategy in turn, so consecutive ticks compare them on the same socket
-  srv = await startTestServer({ env: { SYNC_FANOUT: MODES.join(",") } });
+  // no protocol pings during the file: the raw client reads data frames only
+  srv = await startTestServer({ env: { SYNC_FANOUT: MODES.join(","), WS_HEARTBEAT_MS: "3600000" } });
   owner = await createUser(srv);
 });
 afterAll(() => srv.close());
@@ -145,6 +146,9 @@ describe("sync fan-out strategies", () => {
       expect(messages.map((m) => m.type)).toEqual(["server:sync", "server:sync", "server:sync"]);
       expect(messages.map((m) => ("serverId" in m ? m.serverId : null)).sort()).toEqual([...ids].sort());
       seen.set(report?.fanout ?? "none", raw);
+      // the prebuilt frames really were written to the TCP socket, not handed back to ws.send
+      if (report?.fanout === "fast" || report?.fanout === "uncorked")
+        expect(report).toMatchObject({ fallbacks: 0, corked: report.fanout === "fast" ? 1 : 0 });
     }
     expect([...seen.keys()].sort()).toEqual([...MODES].sort());
     const reference = seen.get("naive");
