@@ -8,6 +8,8 @@ import type { Principal } from "../auth/credentials.ts";
 export class Connection {
   principal: Principal | null = null;
   readonly subscriptions = new Set<string>();
+  /** `performance.now()` of the latest subscribe: a tick must not revoke on rows read before it. */
+  subscribedAt = 0;
   /** Messages of one socket are handled in order; this is the tail of that chain. */
   queue: Promise<void> = Promise.resolve();
   closed = false;

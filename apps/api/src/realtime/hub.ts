@@ -69,6 +69,7 @@ export class Hub {
   subscribe(conn: Connection, serverId: string) {
     if (conn.subscriptions.has(serverId)) return;
     conn.subscriptions.add(serverId);
+    conn.subscribedAt = performance.now();
     addTo(this.subscribers, serverId, conn);
     this.subscriptionCount++;
   }

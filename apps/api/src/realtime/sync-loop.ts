@@ -117,7 +117,7 @@ export class SyncLoop {
       // Socket by socket, so each socket's frames leave together while its state is hot in cache.
       for (const conn of this.hub.connections) {
         if (this.isSlowReader(conn)) counts.skippedSockets++;
-        else if (conn.subscriptions.size > 0) this.pushTo(conn, slots, fanout, counts);
+        else if (conn.subscriptions.size > 0) this.pushTo(conn, slots, fanout, counts, started);
       }
     } finally {
       // Every queued frame goes out even if the loop threw (sockets are never left corked).
@@ -140,14 +140,20 @@ export class SyncLoop {
     return report;
   }
 
-  /** One socket's snapshots, as one batch; a server it may no longer see is unsubscribed instead. */
+  /**
+   * One socket's snapshots, as one batch; a server it may no longer see is unsubscribed instead.
+   * A socket that subscribed after the query started may have been granted access after these
+   * rows were read (its subscribe checked a fresher row): its revocations wait for the next tick.
+   */
   private pushTo(
     conn: Connection,
     slots: Map<string, SnapshotSlot>,
     fanout: Fanout<unknown>,
     counts: { frames: number; revoked: number },
+    queryStartedAt: number,
   ) {
     const principal = conn.principal;
+    const mayRevoke = conn.subscribedAt < queryStartedAt;
     fanout.begin(conn);
     try {
       for (const serverId of conn.subscriptions) {
@@ -155,8 +161,10 @@ export class SyncLoop {
         if (!slot) continue;
         const row = slot.row;
         if (!row || !principal || !canSee(row, principal.userId, principal.isAdmin)) {
-          this.hub.revokeAccess(conn, serverId);
-          counts.revoked++;
+          if (mayRevoke) {
+            this.hub.revokeAccess(conn, serverId);
+            counts.revoked++;
+          }
           continue;
         }
         slot.snapshot ??= fanout.prepare(row);

@@ -1,34 +1,12 @@
-import { session } from "@panel/db";
-import type { ServerMessage } from "@panel/protocol";
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WebSocket } from "ws";
 import { loadConfig } from "../../src/env.ts";
 import { createLogger } from "../../src/logger.ts";
-import { Connection } from "../../src/realtime/connection.ts";
 import { Hub } from "../../src/realtime/hub.ts";
 import { SyncLoop } from "../../src/realtime/sync-loop.ts";
 import type { RunningServer } from "../../src/server.ts";
 import { createServer, createUser } from "../support/factories.ts";
 import { startTestServer } from "../support/server.ts";
-
-/**
- * Filling a real loopback socket's buffers takes megabytes, so these sockets are stand-ins
- * whose send buffer the test sets; the sync loop, hub and database are the real ones.
- */
-class StubSocket {
-  readyState = 1;
-  bufferedAmount = 0;
-  sent: ServerMessage[] = [];
-  closedWith: number | undefined;
-  send(data: Buffer | string) {
-    this.sent.push(JSON.parse(String(data)) as ServerMessage);
-  }
-  close(code: number) {
-    this.closedWith = code;
-    this.readyState = 3;
-  }
-}
+import { attachStub, liveSession, type StubSocket } from "../support/stub-socket.ts";
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -43,15 +21,10 @@ describe("slow readers", () => {
     const loop = new SyncLoop(hub, srv.db, config.realtime, createLogger("silent"));
     const owner = await createUser(srv);
     const server = await createServer(srv, owner);
-    // a real, live session, so the loop's credential check keeps these sockets
-    const [live] = await srv.db.select({ id: session.id }).from(session).where(eq(session.userId, owner.id));
-    const credential = { kind: "session" as const, id: live?.id ?? "" };
+    const credential = await liveSession(srv, owner.id);
 
     const attach = () => {
-      const socket = new StubSocket();
-      const conn = new Connection(socket as unknown as WebSocket, Date.now(), 120);
-      hub.add(conn);
-      hub.authenticate(conn, { userId: owner.id, isAdmin: false, credential });
+      const { socket, conn } = attachStub(hub, owner.id, credential);
       hub.subscribe(conn, server.id);
       return socket;
     };
