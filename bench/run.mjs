@@ -125,6 +125,9 @@ function percentile(values, p) {
   return sorted[i];
 }
 const median = (v) => percentile(v, 50);
+/** A figure for the printed tables: fixed decimals, "-" when missing. */
+const fmtNum = (v, d = 1) =>
+  v === null || v === undefined ? "-" : typeof v === "number" ? v.toFixed(d) : String(v);
 const round = (v, d = 1) =>
   v === null || v === undefined || !Number.isFinite(v) ? null : Number(v.toFixed(d));
 
@@ -645,10 +648,7 @@ async function runPhase(run) {
     problems,
     ok: problems.length === 0,
   };
-  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-  const file = join(ROOT, "bench/results", `${run.name}-${result.date.slice(0, 10)}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  printReport(result, file);
+  printReport(result, writeResult(run.name, result));
   return result;
 }
 
@@ -674,24 +674,15 @@ async function main() {
 function measureFloor(bytesPerSocket) {
   log(`floor: ${opts.connections} plain TCP sockets, ${bytesPerSocket} bytes each`);
   const floorArgs = ["--connections", String(opts.connections), "--bytes", String(bytesPerSocket)];
-  const writer = pinTo(opts.apiCpus, {
-    command: process.execPath,
-    argv: [join(ROOT, "bench/floor.mjs"), ...floorArgs, ...(opts.pin ? ["--reader-cpu", "1"] : [])],
-  });
-  const out = spawnSyncText("sh", [
-    "-c",
-    `ulimit -n ${opts.connections + 1024} 2>/dev/null; exec "$0" "$@"`,
-    writer.command,
-    ...writer.argv,
-  ]);
+  if (opts.pin) floorArgs.push("--reader-cpu", "1");
+  const writer = pinTo(
+    opts.apiCpus,
+    fdLimitWrap(process.execPath, [join(ROOT, "bench/floor.mjs"), ...floorArgs], opts.connections + 1024),
+  );
+  const out = spawnSyncText(writer.command, writer.argv);
   try {
-    const floor = JSON.parse(out.split("\n").at(-1));
-    const file = join(
-      ROOT,
-      "bench/results",
-      `${opts.name}-floor-${new Date().toISOString().slice(0, 10)}.json`,
-    );
-    writeFileSync(file, `${JSON.stringify({ ...floor, date: new Date().toISOString() }, null, 2)}\n`);
+    const floor = { ...JSON.parse(out.split("\n").at(-1)), date: new Date().toISOString() };
+    writeResult(`${opts.name}-floor`, floor);
     return floor;
   } catch {
     log(`floor: no result (${out.slice(-200)})`);
@@ -699,9 +690,17 @@ function measureFloor(bytesPerSocket) {
   }
 }
 
+/** bench/results/<name>-<date>.json; returns its path. */
+function writeResult(name, data) {
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  const file = join(ROOT, "bench/results", `${name}-${new Date().toISOString().slice(0, 10)}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
+}
+
 /** The targets' figures, each from the phase that measures it. */
 function printSummary([fastOnly, alternating], floor) {
-  const f = (v, d = 1) => (v === null || v === undefined ? "-" : Number(v).toFixed(d));
+  const f = fmtNum;
   const fast = fastOnly.byMode.fast;
   const c = fastOnly.connect;
   console.log(
@@ -841,8 +840,7 @@ async function insertFixtures(db, secret) {
 }
 
 function printReport(r, file) {
-  const f = (v, d = 1) =>
-    v === null || v === undefined ? "-" : typeof v === "number" ? v.toFixed(d) : String(v);
+  const f = fmtNum;
   const table = (head, lines) => {
     const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
     const fmt = (cells) => `| ${cells.map((c, i) => String(c).padStart(widths[i])).join(" | ")} |`;

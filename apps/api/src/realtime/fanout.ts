@@ -130,44 +130,40 @@ export class FastFanout extends FrameFanout {
   }
 }
 
+/** Strategies that hand every snapshot to `ws.send`: nothing to open, close or count per socket. */
+abstract class WsSendFanout<P> implements Fanout<P> {
+  abstract readonly mode: FanoutMode;
+  abstract prepare(row: ServerRow): P;
+  abstract send(conn: Connection, snapshot: P): void;
+  begin() {}
+  end() {}
+  finish(): FanoutStats {
+    return { corked: 0, fallbacks: 0 };
+  }
+}
+
 /** The snapshot serialised once per tick, `ws.send` per recipient (what the sync loop did before). */
-class SharedBufferFanout implements Fanout<Buffer> {
+class SharedBufferFanout extends WsSendFanout<Buffer> {
   readonly mode = "shared";
 
   prepare(row: ServerRow): Buffer {
     return encodeSnapshot(row);
   }
 
-  begin() {}
-
   send(conn: Connection, payload: Buffer) {
     conn.socket.send(payload, TEXT);
   }
-
-  end() {}
-
-  finish(): FanoutStats {
-    return { corked: 0, fallbacks: 0 };
-  }
 }
 
-export class NaiveFanout implements Fanout<ServerSyncMessage> {
+export class NaiveFanout extends WsSendFanout<ServerSyncMessage> {
   readonly mode = "naive";
 
   prepare(row: ServerRow): ServerSyncMessage {
     return snapshotMessage(row);
   }
 
-  begin() {}
-
   send(conn: Connection, message: ServerSyncMessage) {
     conn.socket.send(JSON.stringify(message));
-  }
-
-  end() {}
-
-  finish(): FanoutStats {
-    return { corked: 0, fallbacks: 0 };
   }
 }
 
