@@ -43,7 +43,8 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) continue;
-    const [key, inline] = a.slice(2).split("=", 2);
+    const eq = a.indexOf("=");
+    const [key, inline] = eq === -1 ? [a.slice(2), undefined] : [a.slice(2, eq), a.slice(eq + 1)];
     const value = inline ?? (argv[i + 1] && !argv[i + 1].startsWith("--") ? argv[++i] : "true");
     args[key] = value;
   }
@@ -54,8 +55,9 @@ const args = parseArgs(process.argv.slice(2));
 if (args.help) {
   console.log(`usage: pnpm bench [--preset smoke|10k|50k] [--connections C] [--subs k] [--servers S]
   [--users U] [--ticks N (measured per strategy, >= 6)] [--warmup W] [--interval ms (SYNC_INTERVAL_MS)]
-  [--fanout alternate|fast|naive|shared|uncorked or a comma list, used in turn tick by tick: one phase] [--sources n (127.0.0.x source addresses)] [--name label]
-  [--timeout s] [--keep-db] [--pin true|false (API on CPU 0, load generator on CPU 1; default on 2+ cores)] [--api-cpus 0 (taskset list for the API when pinned)]`);
+  [--fanout alternate|fast|naive|shared|uncorked|corked or a comma list, used in turn tick by tick: one phase] [--sources n (127.0.0.x source addresses)] [--name label]
+  [--timeout s] [--keep-db] [--profile (CPU profile of the API over the recorded ticks)] [--pin true|false (API on CPU 0, load generator on CPU 1; default on 2+ cores)] [--api-cpus 0 (taskset list for the API when pinned)]
+  [--api-node-flags="--flag ..." (extra Node/V8 flags for the API)]`);
   process.exit(0);
 }
 const presetName = args.preset ?? "smoke";
@@ -80,13 +82,15 @@ const opts = {
   // the load generator stands in for remote clients: by default it gets a core of its own
   pin: (args.pin ?? String(os.cpus().length >= 2)) === "true",
   apiCpus: args["api-cpus"] ?? "0",
+  // extra Node/V8 flags for the API process, to measure their effect (e.g. GC tuning)
+  apiNodeFlags: (args["api-node-flags"] ?? "").split(" ").filter(Boolean),
 };
 // Each source address has its own ephemeral ports: a few thousand connections per address
 // keep the kernel's port search short (it slows down as a range fills, TIME_WAIT included).
 opts.sources = num("sources", Math.max(1, Math.ceil(opts.connections / 2_000)));
 opts.name = args.name ?? `${presetName}${args.connections ? `-c${opts.connections}` : ""}`;
 if (opts.k > 31) throw new Error("--subs is at most 31");
-const FANOUT_MODES = ["fast", "naive", "shared", "uncorked"];
+const FANOUT_MODES = ["fast", "naive", "shared", "uncorked", "corked"];
 /**
  * One API process per phase. Without --fanout a run has two: `fast-only` (what users run:
  * connect rate, memory and fan-out with no other strategy's garbage in the heap), then
@@ -150,35 +154,42 @@ function procCpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
 }
 
+/** A session on the API's inspector (loopback): `call(method, params)` sends one DevTools command. */
+async function inspectorSession(url) {
+  const { WebSocket } = require("ws");
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  let id = 0;
+  const call = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const mine = ++id;
+      const onMessage = (data) => {
+        const reply = JSON.parse(data.toString());
+        if (reply.id !== mine) return;
+        ws.off("message", onMessage);
+        if (reply.error) reject(new Error(`${method}: ${reply.error.message}`));
+        else resolve(reply.result);
+      };
+      ws.on("message", onMessage);
+      ws.send(JSON.stringify({ id: mine, method, params }));
+    });
+  return { call, close: () => ws.terminate() };
+}
+
 /**
  * A full garbage collection in the API through its inspector (HeapProfiler.collectGarbage),
  * then its RSS and V8 heap: memory held, without the garbage V8 has not collected yet.
  */
 async function afterFullGc(url, pid) {
   if (!url) return null;
-  const { WebSocket } = require("ws");
-  const ws = new WebSocket(url);
+  let session;
   try {
-    await new Promise((resolve, reject) => {
-      ws.once("open", resolve);
-      ws.once("error", reject);
-    });
-    let id = 0;
-    const call = (method, params = {}) =>
-      new Promise((resolve, reject) => {
-        const mine = ++id;
-        const onMessage = (data) => {
-          const reply = JSON.parse(data.toString());
-          if (reply.id !== mine) return;
-          ws.off("message", onMessage);
-          if (reply.error) reject(new Error(`${method}: ${reply.error.message}`));
-          else resolve(reply.result);
-        };
-        ws.on("message", onMessage);
-        ws.send(JSON.stringify({ id: mine, method, params }));
-      });
-    await call("HeapProfiler.collectGarbage");
-    const usage = await call("Runtime.evaluate", {
+    session = await inspectorSession(url);
+    await session.call("HeapProfiler.collectGarbage");
+    const usage = await session.call("Runtime.evaluate", {
       expression: "JSON.stringify(process.memoryUsage())",
       returnByValue: true,
     });
@@ -188,8 +199,28 @@ async function afterFullGc(url, pid) {
     log(`full-GC reading failed: ${err.message}`);
     return null;
   } finally {
-    ws.terminate();
+    session?.close();
   }
+}
+
+/**
+ * --profile: a V8 CPU profile of the API over the recorded ticks only (connecting and minting
+ * would swamp them), sampled every 100 µs; `stop()` writes it under bench/results/profiles/.
+ */
+async function startTickProfile(url, file) {
+  const session = await inspectorSession(url);
+  await session.call("Profiler.enable");
+  await session.call("Profiler.setSamplingInterval", { interval: 100 });
+  await session.call("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await session.call("Profiler.stop");
+      session.close();
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      log(`CPU profile of the recorded ticks: ${file} (node bench/profile-top.mjs ${file})`);
+    },
+  };
 }
 
 function fdLimitWrap(command, argv, need) {
@@ -287,13 +318,9 @@ async function runPhase(run) {
     WS_MAX_SUBSCRIPTIONS: String(Math.max(100, opts.k)),
   };
   const fdNeed = opts.connections + 1024;
-  // --profile: a V8 CPU profile of the API for the whole run (written when it exits).
   // The inspector (loopback, random port) lets the bench ask for a full GC to measure what the
-  // connections hold apart from garbage; nothing attaches to it until then.
-  const nodeArgs = [
-    "--inspect=127.0.0.1:0",
-    ...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, "bench/results/profiles")}`] : []),
-  ];
+  // connections hold apart from garbage, and profile the ticks; nothing attaches to it until then.
+  const nodeArgs = ["--inspect=127.0.0.1:0", ...opts.apiNodeFlags];
   const serverCmd = pinTo(
     opts.apiCpus,
     fdLimitWrap(process.execPath, [...nodeArgs, join(ROOT, "apps/api/dist/index.js")], fdNeed),
@@ -447,6 +474,10 @@ async function runPhase(run) {
   await withTick(); // the tick in flight may predate some subscriptions: let it pass
   loadgen.send({ type: "record" });
   const recordingAt = (await expect("recording", 10_000)).at;
+  const profile =
+    args.profile && inspectorUrl
+      ? await startTickProfile(inspectorUrl, join(ROOT, `bench/results/profiles/${run.name}.cpuprofile`))
+      : undefined;
   const cpuAtStart = { machine: machineCpu(), server: procCpuSeconds(pid), load: os.loadavg() };
   const rssSamples = [];
   const sampler = setInterval(() => {
@@ -469,6 +500,7 @@ async function runPhase(run) {
   const windowEnd = recorded.at(-1).tickAt + opts.interval;
   await sleep(Math.max(0, windowEnd - wall() - 50));
   clearInterval(sampler);
+  await profile?.stop();
   const m1 = machineCpu();
   const serverCpu = procCpuSeconds(pid) - cpuAtStart.server;
   const machineBusy = m1.busy - cpuAtStart.machine.busy;

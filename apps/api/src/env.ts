@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FANOUT_MODES } from "./realtime/fanout-modes.ts";
 
 const DEV_SECRET = "dev-only-secret-change-me-dev-only-secret";
 
@@ -16,6 +17,9 @@ const envSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3001),
     HOST: z.string().default("0.0.0.0"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    // How far V8 lets the heap grow past live memory before a full collection, in percent; 0
+    // keeps V8's own heuristic (up to 4x after bursts such as thousands of sockets connecting).
+    HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(50),
     DATABASE_URL: z.url().optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     DATA_DIR: z.string().default("./.data"),
@@ -50,7 +54,7 @@ const envSchema = z
       .string()
       .default("fast")
       .transform((v) => (v === "alternate" ? "fast,naive" : v).split(",").map((s) => s.trim()))
-      .pipe(z.array(z.enum(["fast", "naive", "shared", "uncorked"])).min(1)),
+      .pipe(z.array(z.enum(FANOUT_MODES)).min(1)),
     SYNC_METRICS: bool.optional(),
   })
   .refine((e) => e.NODE_ENV !== "production" || e.BETTER_AUTH_SECRET, {
@@ -72,6 +76,7 @@ function toConfig(e: z.infer<typeof envSchema>) {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     publicUrl,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, dataDir: e.DATA_DIR },
     auth: {

@@ -3,6 +3,7 @@ import type { ServerSyncMessage } from "@panel/protocol";
 import { WebSocket } from "ws";
 import type { ServerRow } from "../servers/snapshots.ts";
 import type { Connection } from "./connection.ts";
+import type { FanoutMode } from "./fanout-modes.ts";
 import { type EncodedFrame, encodeSnapshot, encodeSnapshotFrame, snapshotMessage } from "./frames.ts";
 
 /**
@@ -11,23 +12,25 @@ import { type EncodedFrame, encodeSnapshot, encodeSnapshotFrame, snapshotMessage
  * bytes on the wire (one unmasked, uncompressed text frame per snapshot per recipient); they
  * differ only in the work done per recipient.
  *
- * - `fast` (the default): each snapshot is serialised and framed ONCE per tick; the finished
- *   frame buffer is written to the recipient's TCP socket, corked from `begin` to `end` so
- *   that a client's k frames leave in one `writev` while its socket state is hot in cache.
- *   Sockets whose ws sender is busy (a queued or compressed send) or that negotiated
- *   permessage-deflate go through `ws.send` instead, so ws's ordering and framing rules hold.
+ * - `fast` (the default): each snapshot is serialised and framed ONCE per tick. A socket's
+ *   frames are gathered from `begin` to `end` and copied into one reusable buffer, handed to
+ *   the kernel with a single write: one syscall and one pass through Node's stream machinery
+ *   per socket, while its state is hot in cache. Sockets whose ws sender is busy (a queued or
+ *   compressed send) or that negotiated permessage-deflate go through `ws.send` instead, so
+ *   ws's ordering and framing rules hold.
  * - `naive`: the textbook loop, kept as the benchmark's reference: `JSON.stringify` the
  *   message for each recipient and `ws.send` each one separately.
  * - bench-only steps in between, to measure what each idea buys: `shared` (serialised once
- *   per tick, `ws.send` of the shared Buffer per recipient) and `uncorked` (prebuilt frame
- *   written directly, one write per frame).
+ *   per tick, `ws.send` of the shared Buffer per recipient), `uncorked` (prebuilt frame
+ *   written directly, one write per frame) and `corked` (the same writes, corked per socket
+ *   so they leave in one `writev`).
  */
-export type FanoutMode = "fast" | "naive" | "shared" | "uncorked";
+export { FANOUT_MODES, type FanoutMode } from "./fanout-modes.ts";
 
 export type FanoutStats = {
-  /** Sockets corked this tick (fast), each flushed with one write. */
-  corked: number;
-  /** Sends that went through `ws.send` instead of the prebuilt frame (fast). */
+  /** Sockets whose batch was handed to the kernel as one write (fast, corked). */
+  batched: number;
+  /** Sends that went through `ws.send` instead of the prebuilt frame (fast, uncorked, corked). */
   fallbacks: number;
 };
 
@@ -39,6 +42,8 @@ export interface Fanout<P> {
   begin(conn: Connection): void;
   /** Sends one snapshot to the socket of the open batch (open, authorised, allowed to see it). */
   send(conn: Connection, snapshot: P): void;
+  /** Hands what the open batch holds to the socket now, so that a message sent outside the fan-out (`ws.send`) follows it. */
+  flush(): void;
   /** Ends the batch: the socket's frames are handed to the kernel together. */
   end(): void;
   /** Ends the tick. */
@@ -73,16 +78,27 @@ function plainSocket(ws: WebSocket): Socket | undefined {
   return socket;
 }
 
-/** Prebuilt frames written straight to the TCP socket; `cork` makes a socket's frames one write. */
+/** How a socket's prebuilt frames reach it: one write each, corked into one `writev`, or gathered into one buffer. */
+type FrameWrites = "each" | "cork" | "gather";
+
+/** The smallest gather buffer allocated: room for a batch of a dozen typical snapshots. */
+const MIN_GATHER_BYTES = 16 * 1024;
+
+/** Prebuilt frames written straight to the TCP socket. */
 class FrameFanout implements Fanout<EncodedFrame> {
   /** The open batch's TCP socket, when the prebuilt frames may be written to it. */
   private target: Socket | undefined;
-  private corked = 0;
+  /** `gather`: the open batch's frames, not yet written. */
+  private readonly held: Buffer[] = [];
+  private heldBytes = 0;
+  /** `gather`: the buffer batches are copied into, reused while the kernel takes each write whole. */
+  private gatherBuffer: Buffer | undefined;
+  private batched = 0;
   private fallbacks = 0;
 
   constructor(
     readonly mode: FanoutMode,
-    private readonly cork: boolean,
+    private readonly writes: FrameWrites,
   ) {}
 
   prepare(row: ServerRow): EncodedFrame {
@@ -90,43 +106,81 @@ class FrameFanout implements Fanout<EncodedFrame> {
   }
 
   // Checked once per batch: between `begin` and `end` only the tick writes to the socket, and
-  // anything it sends through ws meanwhile (an `unsubscribed` notice) leaves ws's sender idle
-  // on a plain socket and joins the corked batch in order.
+  // anything it sends through ws meanwhile (an `unsubscribed` notice, after `flush`) leaves
+  // ws's sender idle on a plain socket.
   begin(conn: Connection) {
     const socket = plainSocket(conn.socket);
     this.target = socket;
-    if (socket && this.cork) {
+    if (socket && this.writes === "cork") {
       socket.cork();
-      this.corked++;
+      this.batched++;
     }
   }
 
   send(conn: Connection, snapshot: EncodedFrame) {
-    if (this.target) {
-      this.target.write(snapshot.frame);
-      return;
+    const target = this.target;
+    if (!target) {
+      this.fallbacks++;
+      conn.socket.send(snapshot.payload, TEXT);
+    } else if (this.writes === "gather") {
+      this.held.push(snapshot.frame);
+      this.heldBytes += snapshot.frame.length;
+    } else {
+      target.write(snapshot.frame);
     }
-    this.fallbacks++;
-    conn.socket.send(snapshot.payload, TEXT);
+  }
+
+  flush() {
+    const target = this.target;
+    if (!target || this.held.length === 0) return;
+    if (this.held.length === 1) target.write(this.held[0] as Buffer);
+    else if (target.writableLength > 0) this.writeCorked(target);
+    else this.writeGathered(target);
+    this.batched++;
+    this.held.length = 0;
+    this.heldBytes = 0;
   }
 
   end() {
-    if (this.target && this.cork) this.target.uncork();
+    if (this.target && this.writes === "cork") this.target.uncork();
+    this.flush();
     this.target = undefined;
   }
 
   finish(): FanoutStats {
     this.end();
-    const stats = { corked: this.corked, fallbacks: this.fallbacks };
-    this.corked = 0;
+    const stats = { batched: this.batched, fallbacks: this.fallbacks };
+    this.batched = 0;
     this.fallbacks = 0;
     return stats;
+  }
+
+  /**
+   * One copy, one write. A write the kernel takes whole completes synchronously and leaves
+   * nothing queued (`writableLength` 0), so the buffer is free again at once; otherwise the
+   * socket keeps it until the rest is written, and the next batch gets a new one.
+   */
+  private writeGathered(socket: Socket) {
+    let buffer = this.gatherBuffer;
+    if (!buffer || buffer.length < this.heldBytes)
+      buffer = Buffer.allocUnsafeSlow(Math.max(this.heldBytes, MIN_GATHER_BYTES));
+    let offset = 0;
+    for (const frame of this.held) offset += frame.copy(buffer, offset);
+    socket.write(buffer.subarray(0, offset));
+    this.gatherBuffer = socket.writableLength === 0 ? buffer : undefined;
+  }
+
+  /** A socket with writes still queued would keep the gather buffer: the shared frames are queued instead, as one `writev`. */
+  private writeCorked(socket: Socket) {
+    socket.cork();
+    for (const frame of this.held) socket.write(frame);
+    socket.uncork();
   }
 }
 
 export class FastFanout extends FrameFanout {
   constructor() {
-    super("fast", true);
+    super("fast", "gather");
   }
 }
 
@@ -136,9 +190,10 @@ abstract class WsSendFanout<P> implements Fanout<P> {
   abstract prepare(row: ServerRow): P;
   abstract send(conn: Connection, snapshot: P): void;
   begin() {}
+  flush() {}
   end() {}
   finish(): FanoutStats {
-    return { corked: 0, fallbacks: 0 };
+    return { batched: 0, fallbacks: 0 };
   }
 }
 
@@ -176,7 +231,9 @@ function create(mode: FanoutMode): Fanout<unknown> {
     case "shared":
       return new SharedBufferFanout();
     case "uncorked":
-      return new FrameFanout("uncorked", false);
+      return new FrameFanout("uncorked", "each");
+    case "corked":
+      return new FrameFanout("corked", "cork");
   }
 }
 

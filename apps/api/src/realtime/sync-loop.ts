@@ -162,6 +162,8 @@ export class SyncLoop {
         const row = slot.row;
         if (!row || !principal || !canSee(row, principal.userId, principal.isAdmin)) {
           if (mayRevoke) {
+            // the notice goes through ws.send: it follows the snapshots already in the batch
+            fanout.flush();
             this.hub.revokeAccess(conn, serverId);
             counts.revoked++;
           }

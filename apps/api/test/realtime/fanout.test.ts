@@ -4,6 +4,7 @@ import { servers } from "@panel/db";
 import type { ServerMessage } from "@panel/protocol";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FANOUT_MODES } from "../../src/realtime/fanout.ts";
 import type { RunningServer } from "../../src/server.ts";
 import { createServer, createUser, type TestUser, ticketFor } from "../support/factories.ts";
 import { startTestServer } from "../support/server.ts";
@@ -114,7 +115,7 @@ function parseServerFrame(b: Buffer, at: number): { payload: Buffer; end: number
   return { payload: b.subarray(start, start + length), end: start + length };
 }
 
-const MODES = ["fast", "naive", "shared", "uncorked"] as const;
+const MODES = FANOUT_MODES;
 
 let srv: RunningServer;
 let owner: TestUser;
@@ -147,8 +148,8 @@ describe("sync fan-out strategies", () => {
       expect(messages.map((m) => ("serverId" in m ? m.serverId : null)).sort()).toEqual([...ids].sort());
       seen.set(report?.fanout ?? "none", raw);
       // the prebuilt frames really were written to the TCP socket, not handed back to ws.send
-      if (report?.fanout === "fast" || report?.fanout === "uncorked")
-        expect(report).toMatchObject({ fallbacks: 0, corked: report.fanout === "fast" ? 1 : 0 });
+      if (report?.fanout === "fast" || report?.fanout === "corked" || report?.fanout === "uncorked")
+        expect(report).toMatchObject({ fallbacks: 0, batched: report.fanout === "uncorked" ? 0 : 1 });
     }
     expect([...seen.keys()].sort()).toEqual([...MODES].sort());
     const reference = seen.get("naive");
