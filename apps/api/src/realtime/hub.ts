@@ -1,23 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { type ServerMessage, WS_CLOSE, WS_ERRORS } from "@panel/protocol";
 import { WebSocket } from "ws";
-import { type Credential, credentialKey, type Principal } from "../auth/credentials.ts";
+import { credentialKey, type Principal } from "../auth/credentials.ts";
 import type { Connection } from "./connection.ts";
 
-type CredentialGroup = { credential: Credential; connections: Set<Connection> };
+/** The sockets of one credential; they share one principal, which the sync tick keeps current. */
+type CredentialGroup = { principal: Principal; connections: Set<Connection> };
+
+/**
+ * The sockets subscribed to one server. `serverId` is the one copy of the id every subscriber's
+ * `subscriptions` holds: the tick's lookups compare pointers, and 10,000 sockets do not keep
+ * 50,000 copies of a few hundred ids.
+ */
+type Followers = { serverId: string; connections: Set<Connection> };
 
 export type HubStats = { connections: number; authenticated: number; subscriptions: number; servers: number };
-
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
-  const set = map.get(key);
-  if (set) set.add(value);
-  else map.set(key, new Set([value]));
-}
-
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
-  const set = map.get(key);
-  if (set?.delete(value) && set.size === 0) map.delete(key);
-}
 
 /**
  * The process's sockets and who is subscribed to what. It is the only in-process state of the
@@ -27,7 +24,7 @@ export class Hub {
   readonly connections = new Set<Connection>();
   readonly unauthenticated = new Set<Connection>();
   /** serverId -> sockets subscribed to it */
-  readonly subscribers = new Map<string, Set<Connection>>();
+  readonly subscribers = new Map<string, Followers>();
   private readonly byCredential = new Map<string, CredentialGroup>();
   private subscriptionCount = 0;
 
@@ -43,7 +40,7 @@ export class Hub {
     conn.closed = true;
     this.connections.delete(conn);
     this.unauthenticated.delete(conn);
-    for (const serverId of conn.subscriptions) removeFrom(this.subscribers, serverId, conn);
+    for (const serverId of conn.subscriptions) this.unfollow(serverId, conn);
     this.subscriptionCount -= conn.subscriptions.size;
     conn.subscriptions.clear();
     if (conn.principal) {
@@ -54,12 +51,19 @@ export class Hub {
   }
 
   authenticate(conn: Connection, principal: Principal) {
-    conn.principal = principal;
     this.unauthenticated.delete(conn);
     const key = credentialKey(principal.credential);
     const group = this.byCredential.get(key);
-    if (group) group.connections.add(conn);
-    else this.byCredential.set(key, { credential: principal.credential, connections: new Set([conn]) });
+    if (group) {
+      // the freshest read of the credential decides for all its sockets
+      group.principal.isAdmin = principal.isAdmin;
+      group.principal.readOnly = principal.readOnly;
+      group.connections.add(conn);
+      conn.principal = group.principal;
+    } else {
+      this.byCredential.set(key, { principal, connections: new Set([conn]) });
+      conn.principal = principal;
+    }
   }
 
   credentialGroups(): Iterable<[string, CredentialGroup]> {
@@ -68,16 +72,27 @@ export class Hub {
 
   subscribe(conn: Connection, serverId: string) {
     if (conn.subscriptions.has(serverId)) return;
-    conn.subscriptions.add(serverId);
+    let followers = this.subscribers.get(serverId);
+    if (!followers) {
+      followers = { serverId, connections: new Set() };
+      this.subscribers.set(serverId, followers);
+    }
+    followers.connections.add(conn);
+    conn.subscriptions.add(followers.serverId);
     conn.subscribedAt = performance.now();
-    addTo(this.subscribers, serverId, conn);
     this.subscriptionCount++;
   }
 
   unsubscribe(conn: Connection, serverId: string) {
     if (!conn.subscriptions.delete(serverId)) return;
-    removeFrom(this.subscribers, serverId, conn);
+    this.unfollow(serverId, conn);
     this.subscriptionCount--;
+  }
+
+  private unfollow(serverId: string, conn: Connection) {
+    const followers = this.subscribers.get(serverId);
+    if (followers?.connections.delete(conn) && followers.connections.size === 0)
+      this.subscribers.delete(serverId);
   }
 
   send(conn: Connection, message: ServerMessage) {

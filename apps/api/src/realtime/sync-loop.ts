@@ -87,14 +87,12 @@ export class SyncLoop {
     if (groups.length === 0) return;
     const live = await checkCredentials(
       this.db,
-      groups.map(([, g]) => g.credential),
+      groups.map(([, g]) => g.principal.credential),
     );
     for (const [key, group] of groups) {
       const status = live.get(key);
-      for (const conn of [...group.connections]) {
-        if (!status) this.hub.revokeAuth(conn);
-        else if (conn.principal) conn.principal.isAdmin = status.isAdmin;
-      }
+      if (status) group.principal.isAdmin = status.isAdmin;
+      else for (const conn of [...group.connections]) this.hub.revokeAuth(conn);
     }
   }
 
