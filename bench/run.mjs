@@ -55,8 +55,9 @@ const args = parseArgs(process.argv.slice(2));
 if (args.help) {
   console.log(`usage: pnpm bench [--preset smoke|10k|50k] [--connections C] [--subs k] [--servers S]
   [--users U] [--ticks N (measured per strategy, >= 6)] [--warmup W] [--interval ms (SYNC_INTERVAL_MS)]
-  [--fanout alternate|fast|naive|shared|uncorked|corked or a comma list, used in turn tick by tick: one phase] [--sources n (127.0.0.x source addresses)] [--name label]
-  [--timeout s] [--keep-db] [--profile (CPU profile of the API over the recorded ticks)] [--pin true|false (API on CPU 0, load generator on CPU 1; default on 2+ cores)] [--api-cpus 0 (taskset list for the API when pinned)]
+  [--fanout alternate|fast|naive|shared|uncorked|corked|gathered or a comma list, used in turn tick by tick: one phase] [--sources n (127.0.0.x source addresses)] [--name label]
+  [--churn 0.1 (share of servers changed before each tick)] [--timeout s] [--keep-db] [--profile (CPU profile of the API over the recorded ticks)] [--pin true|false (API on CPU 0, load generator on CPU 1; default on 2+ cores)] [--api-cpus 0 (taskset list for the API when pinned)]
+  [--steer-rx true|false (loopback receive processing on the load generator's CPU; default as --pin, needs root)]
   [--api-node-flags="--flag ..." (extra Node/V8 flags for the API)]`);
   process.exit(0);
 }
@@ -82,6 +83,10 @@ const opts = {
   // the load generator stands in for remote clients: by default it gets a core of its own
   pin: (args.pin ?? String(os.cpus().length >= 2)) === "true",
   apiCpus: args["api-cpus"] ?? "0",
+  // and so does the clients' TCP receive work (see steerLoopbackRx)
+  steerRx: (args["steer-rx"] ?? args.pin ?? String(os.cpus().length >= 2)) === "true",
+  // the share of servers whose row changes before each tick (so unchanged-row reuse is not flattered)
+  churn: num("churn", 0.1),
   // extra Node/V8 flags for the API process, to measure their effect (e.g. GC tuning)
   apiNodeFlags: (args["api-node-flags"] ?? "").split(" ").filter(Boolean),
 };
@@ -90,7 +95,7 @@ const opts = {
 opts.sources = num("sources", Math.max(1, Math.ceil(opts.connections / 2_000)));
 opts.name = args.name ?? `${presetName}${args.connections ? `-c${opts.connections}` : ""}`;
 if (opts.k > 31) throw new Error("--subs is at most 31");
-const FANOUT_MODES = ["fast", "naive", "shared", "uncorked", "corked"];
+const FANOUT_MODES = ["fast", "naive", "shared", "uncorked", "corked", "gathered"];
 /**
  * One API process per phase. Without --fanout a run has two: `fast-only` (what users run:
  * connect rate, memory and fan-out with no other strategy's garbage in the heap), then
@@ -252,6 +257,41 @@ function spawnSyncText(cmd, argv) {
   }
 }
 
+// ---- loopback receive steering ------------------------------------------------------------
+
+const LO_RPS_CPUS = "/sys/class/net/lo/queues/rx-0/rps_cpus";
+/**
+ * On loopback the kernel runs each client's TCP receive processing inside the sender's write:
+ * half of what a 10k fan-out costs in the kernel is the clients' work, which remote clients
+ * do on their own machines. Receive packet steering of `lo` to the load generator's core puts
+ * it there, as pinning does for the load generator's own CPU time. It needs write access to
+ * sysfs (root); the mask found is put back when the bench exits.
+ */
+function steerLoopbackRx(cpu) {
+  let before;
+  try {
+    before = readFileSync(LO_RPS_CPUS, "utf8").trim();
+    writeFileSync(LO_RPS_CPUS, (1 << cpu).toString(16));
+  } catch (err) {
+    log(
+      `loopback receive processing not steered (${err.code ?? err.message}): the API's writes include the clients' TCP receive`,
+    );
+    return null;
+  }
+  const restore = () => {
+    try {
+      writeFileSync(LO_RPS_CPUS, before);
+    } catch {}
+  };
+  process.once("exit", restore);
+  log(
+    `loopback receive processing steered to CPU ${cpu} (${LO_RPS_CPUS}: ${before} -> ${(1 << cpu).toString(16)}, restored at exit)`,
+  );
+  return { cpu, before, restore };
+}
+let rxSteering = null;
+const loopbackRxLabel = () => (rxSteering ? `steered to CPU ${rxSteering.cpu}` : "unsteered");
+
 // ---- the run ---------------------------------------------------------------------------
 
 const cleanup = [];
@@ -282,7 +322,7 @@ async function runPhase(run) {
   const { modes, totalTicks } = run;
   log(
     `${run.name}: C=${opts.connections} k=${opts.k} S=${opts.servers} U=${opts.users}`,
-    `ticks=${opts.warmup}+${opts.ticks}x${modes.join("/")} interval=${opts.interval} ms timeout=${timeoutS} s`,
+    `ticks=${opts.warmup}+${opts.ticks}x${modes.join("/")} interval=${opts.interval} ms churn=${opts.churn} timeout=${timeoutS} s`,
   );
 
   // 1. a fresh database
@@ -383,7 +423,7 @@ async function runPhase(run) {
   const db = postgres(dbUrl.toString(), { max: 4, onnotice: () => {} });
   cleanup.push(() => db.end({ timeout: 5 }));
   const t0 = wall();
-  const users = await insertFixtures(db, secret);
+  const { users, serverIds } = await insertFixtures(db, secret);
   log(`fixtures: ${opts.users} users, ${opts.servers} servers in ${Math.round(wall() - t0)} ms`);
 
   // one real ticket request checks the cookie before anything heavy
@@ -471,6 +511,18 @@ async function runPhase(run) {
         throw new Error(`no sync tick within ${tickTimeout} ms`);
       }),
     ]);
+  // Before each tick a rotating share of the servers changes (`--churn`), so a fan-out that
+  // reuses unchanged snapshots is measured with changes to send; the wire check's servers stay.
+  const tapped = new Set(c.tappedServers);
+  const churnable = serverIds.filter((id) => !tapped.has(id));
+  const churnPerTick = Math.min(churnable.length, Math.round(opts.churn * opts.servers));
+  let churned = 0;
+  const churn = async () => {
+    if (!churnPerTick) return;
+    const ids = Array.from({ length: churnPerTick }, (_, i) => churnable[(churned + i) % churnable.length]);
+    churned += churnPerTick;
+    await db`update servers set updated_at = now() where id = any(${ids})`;
+  };
   await withTick(); // the tick in flight may predate some subscriptions: let it pass
   loadgen.send({ type: "record" });
   const recordingAt = (await expect("recording", 10_000)).at;
@@ -487,8 +539,10 @@ async function runPhase(run) {
   }, 100);
   cleanup.push(() => clearInterval(sampler));
   const recorded = [];
+  await churn();
   while (recorded.length < totalTicks) {
     const t = await withTick();
+    await churn();
     if (t.tickAt <= recordingAt) continue;
     recorded.push(t);
     log(
@@ -656,6 +710,7 @@ async function runPhase(run) {
       memGiB: round(os.totalmem() / 2 ** 30, 1),
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
+      loopbackRx: loopbackRxLabel(),
     },
     params: { ...opts, fanout: run.fanout, totalTicks, syncIntervalMs: opts.interval },
     connect: c,
@@ -685,6 +740,7 @@ async function runPhase(run) {
 }
 
 async function main() {
+  if (opts.steerRx) rxSteering = steerLoopbackRx(1);
   const results = [];
   for (const run of phases) {
     results.push(await runPhase(run));
@@ -694,6 +750,11 @@ async function main() {
   if (results.length > 1 && results[0].wire.meanFrameBytes) {
     await sleep(5000); // the last phase's 10,000s of sockets are still closing
     floor = measureFloor(results[0].wire.meanFrameBytes * opts.k);
+    if (rxSteering && floor) {
+      // and what the kernel costs the writer when the receivers' processing is not steered away
+      rxSteering.restore();
+      floor.unsteered = measureFloor(results[0].wire.meanFrameBytes * opts.k, "unsteered");
+    }
   }
   if (results.length > 1) printSummary(results, floor);
   return results.every((r) => r.ok) ? 0 : 1;
@@ -703,8 +764,10 @@ async function main() {
  * bench/floor.mjs with the same connection count and bytes per socket: plain loopback TCP, one
  * write per socket, no WebSocket or JSON. What the kernel alone costs on this machine right now.
  */
-function measureFloor(bytesPerSocket) {
-  log(`floor: ${opts.connections} plain TCP sockets, ${bytesPerSocket} bytes each`);
+function measureFloor(bytesPerSocket, variant) {
+  log(
+    `floor: ${opts.connections} plain TCP sockets, ${bytesPerSocket} bytes each${variant ? ` (${variant})` : ""}`,
+  );
   const floorArgs = ["--connections", String(opts.connections), "--bytes", String(bytesPerSocket)];
   if (opts.pin) floorArgs.push("--reader-cpu", "1");
   const writer = pinTo(
@@ -713,8 +776,12 @@ function measureFloor(bytesPerSocket) {
   );
   const out = spawnSyncText(writer.command, writer.argv);
   try {
-    const floor = { ...JSON.parse(out.split("\n").at(-1)), date: new Date().toISOString() };
-    writeResult(`${opts.name}-floor`, floor);
+    const floor = {
+      ...JSON.parse(out.split("\n").at(-1)),
+      loopbackRx: variant ?? loopbackRxLabel(),
+      date: new Date().toISOString(),
+    };
+    writeResult(`${opts.name}-floor${variant ? `-${variant}` : ""}`, floor);
     return floor;
   } catch {
     log(`floor: no result (${out.slice(-200)})`);
@@ -741,11 +808,19 @@ function printSummary([fastOnly, alternating], floor) {
   const rows = [
     ["fan-out p50 / p99 (fast-only)", `${f(fast.fanoutMs.p50)} / ${f(fast.fanoutMs.p99)} ms`],
     [
-      "kernel floor (plain TCP, same bytes)",
+      `kernel floor (plain TCP, same bytes; loopback receive ${loopbackRxLabel()})`,
       floor
         ? `${f(floor.wallMs)} ms (fast-only fan-out = ${f(fast.fanoutMs.p50 / floor.wallMs, 2)}x floor)`
         : "-",
     ],
+    ...(floor?.unsteered
+      ? [
+          [
+            "kernel floor, loopback receive unsteered",
+            `${f(floor.unsteered.wallMs)} ms (the clients' receive work included)`,
+          ],
+        ]
+      : []),
     [
       "fan-out p50 fast / naive (alternating)",
       `${f(alternating.byMode.fast?.fanoutMs.p50)} / ${f(alternating.byMode.naive?.fanoutMs.p50)} ms`,
@@ -868,7 +943,10 @@ async function insertFixtures(db, secret) {
   await batch("allocations", allocationRows);
   await batch("server_subusers", subuserRows);
   await db`analyze`;
-  return cookies.map((cookie, u) => ({ cookie, visible: visible[u] }));
+  return {
+    users: cookies.map((cookie, u) => ({ cookie, visible: visible[u] })),
+    serverIds: serverRows.map((r) => r.id),
+  };
 }
 
 function printReport(r, file) {

@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { ServerSyncMessage } from "@panel/protocol";
 import { WebSocket } from "ws";
-import type { ServerRow } from "../servers/snapshots.ts";
+import { type ServerRow, sameRowData } from "../servers/snapshots.ts";
 import type { Connection } from "./connection.ts";
 import type { FanoutMode } from "./fanout-modes.ts";
 import { type EncodedFrame, encodeSnapshot, encodeSnapshotFrame, snapshotMessage } from "./frames.ts";
@@ -12,7 +12,8 @@ import { type EncodedFrame, encodeSnapshot, encodeSnapshotFrame, snapshotMessage
  * bytes on the wire (one unmasked, uncompressed text frame per snapshot per recipient); they
  * differ only in the work done per recipient.
  *
- * - `fast` (the default): each snapshot is serialised and framed ONCE per tick. A socket's
+ * - `fast` (the default): each snapshot is serialised and framed ONCE per tick, or not at all
+ *   when the server's row is the same as last tick's (its frame is reused). A socket's
  *   frames are gathered from `begin` to `end` and copied into one reusable buffer, handed to
  *   the kernel with a single write: one syscall and one pass through Node's stream machinery
  *   per socket, while its state is hot in cache. Sockets whose ws sender is busy (a queued or
@@ -22,8 +23,8 @@ import { type EncodedFrame, encodeSnapshot, encodeSnapshotFrame, snapshotMessage
  *   message for each recipient and `ws.send` each one separately.
  * - bench-only steps in between, to measure what each idea buys: `shared` (serialised once
  *   per tick, `ws.send` of the shared Buffer per recipient), `uncorked` (prebuilt frame
- *   written directly, one write per frame) and `corked` (the same writes, corked per socket
- *   so they leave in one `writev`).
+ *   written directly, one write per frame), `corked` (the same writes, corked per socket so
+ *   they leave in one `writev`) and `gathered` (fast, but every snapshot serialised each tick).
  */
 export { FANOUT_MODES, type FanoutMode } from "./fanout-modes.ts";
 
@@ -84,8 +85,13 @@ type FrameWrites = "each" | "cork" | "gather";
 /** The smallest gather buffer allocated: room for a batch of a dozen typical snapshots. */
 const MIN_GATHER_BYTES = 16 * 1024;
 
+type FramedRow = { row: ServerRow; frame: EncodedFrame };
+
 /** Prebuilt frames written straight to the TCP socket. */
 class FrameFanout implements Fanout<EncodedFrame> {
+  /** The frames of this tick and the last, by server: a server whose row did not change keeps its frame. */
+  private framed = new Map<string, FramedRow>();
+  private lastFramed = new Map<string, FramedRow>();
   /** The open batch's TCP socket, when the prebuilt frames may be written to it. */
   private target: Socket | undefined;
   /** `gather`: the open batch's frames, not yet written. */
@@ -99,10 +105,15 @@ class FrameFanout implements Fanout<EncodedFrame> {
   constructor(
     readonly mode: FanoutMode,
     private readonly writes: FrameWrites,
+    private readonly reuseUnchanged = false,
   ) {}
 
   prepare(row: ServerRow): EncodedFrame {
-    return encodeSnapshotFrame(row);
+    if (!this.reuseUnchanged) return encodeSnapshotFrame(row);
+    const last = this.lastFramed.get(row.id);
+    const frame = last && sameRowData(last.row, row) ? last.frame : encodeSnapshotFrame(row);
+    this.framed.set(row.id, { row, frame });
+    return frame;
   }
 
   // Checked once per batch: between `begin` and `end` only the tick writes to the socket, and
@@ -149,6 +160,9 @@ class FrameFanout implements Fanout<EncodedFrame> {
 
   finish(): FanoutStats {
     this.end();
+    // servers nobody was sent this tick drop out
+    this.lastFramed = this.framed;
+    this.framed = new Map();
     const stats = { batched: this.batched, fallbacks: this.fallbacks };
     this.batched = 0;
     this.fallbacks = 0;
@@ -180,7 +194,7 @@ class FrameFanout implements Fanout<EncodedFrame> {
 
 export class FastFanout extends FrameFanout {
   constructor() {
-    super("fast", "gather");
+    super("fast", "gather", true);
   }
 }
 
@@ -234,6 +248,8 @@ function create(mode: FanoutMode): Fanout<unknown> {
       return new FrameFanout("uncorked", "each");
     case "corked":
       return new FrameFanout("corked", "cork");
+    case "gathered":
+      return new FrameFanout("gathered", "gather");
   }
 }
 

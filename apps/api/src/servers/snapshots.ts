@@ -80,6 +80,29 @@ export function toSnapshot(row: ServerRow): ServerSnapshot {
   };
 }
 
+/**
+ * Whether two reads of a server hold the same data (plain values, Dates, arrays and objects, as
+ * drizzle returns them), so the snapshot of the older one is still the snapshot of the newer.
+ */
+export function sameRowData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (a instanceof Date) return b instanceof Date && a.getTime() === b.getTime();
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameRowData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b) || b instanceof Date) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (!sameRowData((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
 /** Owner, subusers and admins may see a server (SPEC §3). */
 export function canSee(row: ServerRow, userId: string, isAdmin: boolean): boolean {
   return isAdmin || row.ownerId === userId || row.subusers.some((s) => s.userId === userId);

@@ -148,7 +148,7 @@ describe("sync fan-out strategies", () => {
       expect(messages.map((m) => ("serverId" in m ? m.serverId : null)).sort()).toEqual([...ids].sort());
       seen.set(report?.fanout ?? "none", raw);
       // the prebuilt frames really were written to the TCP socket, not handed back to ws.send
-      if (report?.fanout === "fast" || report?.fanout === "corked" || report?.fanout === "uncorked")
+      if (report && ["fast", "gathered", "corked", "uncorked"].includes(report.fanout))
         expect(report).toMatchObject({ fallbacks: 0, batched: report.fanout === "uncorked" ? 0 : 1 });
     }
     expect([...seen.keys()].sort()).toEqual([...MODES].sort());

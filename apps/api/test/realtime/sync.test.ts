@@ -1,5 +1,6 @@
+import { nodes } from "@panel/db";
 import { WS_ERRORS } from "@panel/protocol";
-import type { Logger as DrizzleLogger } from "drizzle-orm";
+import { type Logger as DrizzleLogger, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.ts";
 import { createServer, createUser, type TestUser, ticketFor } from "../support/factories.ts";
@@ -79,6 +80,30 @@ describe("sync loop", () => {
     await srv.sync.tick();
     const sync = await ws.next("server:sync");
     expect(sync.data.status).toBe("stopping");
+    ws.close();
+  });
+
+  it("reuses last tick's snapshot only while the server is unchanged", async () => {
+    const owner = await createUser(srv);
+    const server = await createServer(srv, owner, { status: "running" });
+    const ws = await subscribed(owner, server.id);
+    const nextSync = async () => {
+      await srv.sync.tick();
+      return (await ws.next("server:sync")).data;
+    };
+    const first = await nextSync();
+    expect(await nextSync()).toEqual(first);
+    // a change anywhere in what a snapshot shows: the server, its node, its allocations
+    const patched = await admin.fetch(`/api/admin/servers/${server.id}`, {
+      method: "PATCH",
+      body: JSON.stringify({ name: "renamed-between-ticks" }),
+    });
+    expect(patched.status).toBe(200);
+    const renamed = await nextSync();
+    expect(renamed.name).toBe("renamed-between-ticks");
+    expect(Date.parse(renamed.updatedAt)).toBeGreaterThanOrEqual(Date.parse(first.updatedAt));
+    await srv.db.update(nodes).set({ isOnline: !renamed.node.isOnline }).where(eq(nodes.id, renamed.nodeId));
+    expect((await nextSync()).node.isOnline).toBe(!renamed.node.isOnline);
     ws.close();
   });
 
