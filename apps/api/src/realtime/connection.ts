@@ -1,5 +1,6 @@
 import type { WebSocket } from "ws";
 import type { Principal } from "../auth/credentials.ts";
+import type { Followers } from "./hub.ts";
 
 /**
  * Per-socket state, kept deliberately small: no closures, no timers (one sweep serves all
@@ -7,7 +8,10 @@ import type { Principal } from "../auth/credentials.ts";
  */
 export class Connection {
   principal: Principal | null = null;
-  readonly subscriptions = new Set<string>();
+  /** The hub's number for the principal's user (-1 until authenticated): the tick compares numbers, not ids. */
+  userKey = -1;
+  /** serverId -> the hub's followers of that server */
+  readonly subscriptions = new Map<string, Followers>();
   /** `performance.now()` of the latest subscribe: a tick must not revoke on rows read before it. */
   subscribedAt = 0;
   /** Messages of one socket are handled in order; this is the tail of that chain. */

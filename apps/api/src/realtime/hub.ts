@@ -3,16 +3,22 @@ import { type ServerMessage, WS_CLOSE, WS_ERRORS } from "@panel/protocol";
 import { WebSocket } from "ws";
 import { credentialKey, type Principal } from "../auth/credentials.ts";
 import type { Connection } from "./connection.ts";
+import type { SnapshotSlot } from "./sync-loop.ts";
 
 /** The sockets of one credential; they share one principal, which the sync tick keeps current. */
 type CredentialGroup = { principal: Principal; connections: Set<Connection> };
 
 /**
- * The sockets subscribed to one server. `serverId` is the one copy of the id every subscriber's
- * `subscriptions` holds: the tick's lookups compare pointers, and 10,000 sockets do not keep
- * 50,000 copies of a few hundred ids.
+ * The sockets subscribed to one server, and what the running sync tick read for it. Every
+ * subscriber's `subscriptions` points here, so the tick goes from a socket to its servers'
+ * snapshots without a lookup, and 10,000 sockets do not keep 50,000 copies of the ids.
  */
-type Followers = { serverId: string; connections: Set<Connection> };
+export class Followers {
+  readonly connections = new Set<Connection>();
+  /** Set by the sync tick for the servers it queried, cleared when it ends (null: not part of this tick). */
+  slot: SnapshotSlot | null = null;
+  constructor(readonly serverId: string) {}
+}
 
 export type HubStats = { connections: number; authenticated: number; subscriptions: number; servers: number };
 
@@ -26,6 +32,9 @@ export class Hub {
   /** serverId -> sockets subscribed to it */
   readonly subscribers = new Map<string, Followers>();
   private readonly byCredential = new Map<string, CredentialGroup>();
+  /** userId -> its number (Connection.userKey) and how many credential groups hold it */
+  private readonly users = new Map<string, { key: number; groups: number }>();
+  private nextUserKey = 0;
   private subscriptionCount = 0;
 
   /** Names this process's rows in shared tables (API-key socket presence, instance stats). */
@@ -40,13 +49,16 @@ export class Hub {
     conn.closed = true;
     this.connections.delete(conn);
     this.unauthenticated.delete(conn);
-    for (const serverId of conn.subscriptions) this.unfollow(serverId, conn);
+    for (const serverId of conn.subscriptions.keys()) this.unfollow(serverId, conn);
     this.subscriptionCount -= conn.subscriptions.size;
     conn.subscriptions.clear();
     if (conn.principal) {
       const key = credentialKey(conn.principal.credential);
       const group = this.byCredential.get(key);
-      if (group?.connections.delete(conn) && group.connections.size === 0) this.byCredential.delete(key);
+      if (group?.connections.delete(conn) && group.connections.size === 0) {
+        this.byCredential.delete(key);
+        this.releaseUser(group.principal.userId);
+      }
     }
   }
 
@@ -63,7 +75,25 @@ export class Hub {
     } else {
       this.byCredential.set(key, { principal, connections: new Set([conn]) });
       conn.principal = principal;
+      this.retainUser(principal.userId);
     }
+    conn.userKey = this.userKeyOf(conn.principal.userId);
+  }
+
+  /** The number of a user with authenticated sockets here; -1 for any other user. */
+  userKeyOf(userId: string): number {
+    return this.users.get(userId)?.key ?? -1;
+  }
+
+  private retainUser(userId: string) {
+    const user = this.users.get(userId);
+    if (user) user.groups++;
+    else this.users.set(userId, { key: this.nextUserKey++, groups: 1 });
+  }
+
+  private releaseUser(userId: string) {
+    const user = this.users.get(userId);
+    if (user && --user.groups === 0) this.users.delete(userId);
   }
 
   credentialGroups(): Iterable<[string, CredentialGroup]> {
@@ -74,11 +104,11 @@ export class Hub {
     if (conn.subscriptions.has(serverId)) return;
     let followers = this.subscribers.get(serverId);
     if (!followers) {
-      followers = { serverId, connections: new Set() };
+      followers = new Followers(serverId);
       this.subscribers.set(serverId, followers);
     }
     followers.connections.add(conn);
-    conn.subscriptions.add(followers.serverId);
+    conn.subscriptions.set(followers.serverId, followers);
     conn.subscribedAt = performance.now();
     this.subscriptionCount++;
   }

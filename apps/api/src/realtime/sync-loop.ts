@@ -5,7 +5,7 @@ import { checkCredentials } from "../auth/credentials.ts";
 import { deleteExpiredTickets } from "../auth/tickets.ts";
 import type { Config } from "../env.ts";
 import type { Logger } from "../logger.ts";
-import { canSee, loadServerRows, type ServerRow } from "../servers/snapshots.ts";
+import { loadServerRows, type ServerRow } from "../servers/snapshots.ts";
 import type { Connection } from "./connection.ts";
 import { type Fanout, type FanoutMode, FanoutSelector, type FanoutStats } from "./fanout.ts";
 import type { Hub } from "./hub.ts";
@@ -22,8 +22,24 @@ export type TickReport = {
   fanout: FanoutMode;
 } & FanoutStats;
 
-/** A queried server's row (null: it is gone) and its snapshot, prepared on first use this tick. */
-type SnapshotSlot = { row: ServerRow | null; snapshot: unknown };
+/**
+ * What a tick read for one server: its row (null: gone), who may see it as the hub's user
+ * numbers (-1: a user with no socket here), and its snapshot, prepared on first use.
+ */
+export type SnapshotSlot = {
+  row: ServerRow | null;
+  ownerKey: number;
+  subuserKeys: number[];
+  snapshot: unknown;
+};
+
+/**
+ * `canSee` (owner, subuser or admin) by the hub's user numbers: an authenticated socket's
+ * `userKey` is never -1, the number of a user with no socket here.
+ */
+function mayView(slot: SnapshotSlot, userKey: number, isAdmin: boolean): boolean {
+  return isAdmin || (userKey >= 0 && (slot.ownerKey === userKey || slot.subuserKeys.includes(userKey)));
+}
 
 /** Ticks a slow reader may be skipped in a row before it is closed with 1013. */
 const MAX_SLOW_TICKS = 3;
@@ -97,14 +113,16 @@ export class SyncLoop {
   }
 
   private async pushSnapshots(): Promise<TickReport> {
-    const ids = [...this.hub.subscribers.keys()];
+    const followed = [...this.hub.subscribers.values()];
     const started = performance.now();
-    const rows = await loadServerRows(this.db, ids);
+    const rows = await loadServerRows(
+      this.db,
+      followed.map((f) => f.serverId),
+    );
     const queried = performance.now();
-    // null: queried but gone. A server subscribed to during the query is absent and waits for the next tick.
-    const slots = new Map<string, SnapshotSlot>();
-    for (const id of ids) slots.set(id, { row: null, snapshot: undefined });
-    for (const row of rows) slots.set(row.id, { row, snapshot: undefined });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // A server first followed during the query has no slot: it waits for the next tick.
+    for (const followers of followed) followers.slot = this.slotOf(byId.get(followers.serverId) ?? null);
 
     this.fanouts ??= new FanoutSelector(this.config.fanout ?? ["fast"]);
     const fanout = this.fanouts.next();
@@ -115,15 +133,16 @@ export class SyncLoop {
       // Socket by socket, so each socket's frames leave together while its state is hot in cache.
       for (const conn of this.hub.connections) {
         if (this.isSlowReader(conn)) counts.skippedSockets++;
-        else if (conn.subscriptions.size > 0) this.pushTo(conn, slots, fanout, counts, started);
+        else if (conn.subscriptions.size > 0) this.pushTo(conn, fanout, counts, started);
       }
     } finally {
       // Every queued frame goes out even if the loop threw (sockets are never left corked).
       stats = fanout.finish();
+      for (const followers of followed) followers.slot = null;
     }
     const done = performance.now();
     const report: TickReport = {
-      servers: ids.length,
+      servers: followed.length,
       ...counts,
       queryMs: queried - started,
       fanoutMs: done - queried,
@@ -145,7 +164,6 @@ export class SyncLoop {
    */
   private pushTo(
     conn: Connection,
-    slots: Map<string, SnapshotSlot>,
     fanout: Fanout<unknown>,
     counts: { frames: number; revoked: number },
     queryStartedAt: number,
@@ -154,15 +172,15 @@ export class SyncLoop {
     const mayRevoke = conn.subscribedAt < queryStartedAt;
     fanout.begin(conn);
     try {
-      for (const serverId of conn.subscriptions) {
-        const slot = slots.get(serverId);
+      for (const followers of conn.subscriptions.values()) {
+        const slot = followers.slot;
         if (!slot) continue;
         const row = slot.row;
-        if (!row || !principal || !canSee(row, principal.userId, principal.isAdmin)) {
+        if (!row || !principal || !mayView(slot, conn.userKey, principal.isAdmin)) {
           if (mayRevoke) {
             // the notice goes through ws.send: it follows the snapshots already in the batch
             fanout.flush();
-            this.hub.revokeAccess(conn, serverId);
+            this.hub.revokeAccess(conn, followers.serverId);
             counts.revoked++;
           }
           continue;
@@ -174,6 +192,16 @@ export class SyncLoop {
     } finally {
       fanout.end();
     }
+  }
+
+  private slotOf(row: ServerRow | null): SnapshotSlot {
+    if (!row) return { row, ownerKey: -1, subuserKeys: [], snapshot: undefined };
+    return {
+      row,
+      ownerKey: this.hub.userKeyOf(row.ownerId),
+      subuserKeys: row.subusers.map((s) => this.hub.userKeyOf(s.userId)),
+      snapshot: undefined,
+    };
   }
 
   /** A socket whose send buffer is over the limit skips this tick; one that stays over is closed. */
