@@ -17,8 +17,9 @@ const envSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3001),
     HOST: z.string().default("0.0.0.0"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    // How far V8 lets the heap grow past live memory before a full collection, in percent; 0
-    // keeps V8's own heuristic (up to 4x after bursts such as thousands of sockets connecting).
+    // How far V8 lets the heap grow past live memory before the next full collection, in
+    // percent: a fixed factor in place of V8's own (1.1x-4x; 4x after bursts such as thousands
+    // of sockets connecting, which leaves the process holding mostly garbage). 0 keeps V8's.
     HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(50),
     DATABASE_URL: z.url().optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),

@@ -99,6 +99,8 @@ class FrameFanout implements Fanout<EncodedFrame> {
   private heldBytes = 0;
   /** `gather`: the buffer batches are copied into, reused while the kernel takes each write whole. */
   private gatherBuffer: Buffer | undefined;
+  /** Whether the open batch went to its socket directly (counted once per socket in `batched`). */
+  private wroteBatch = false;
   private batched = 0;
   private fallbacks = 0;
 
@@ -122,9 +124,10 @@ class FrameFanout implements Fanout<EncodedFrame> {
   begin(conn: Connection) {
     const socket = plainSocket(conn.socket);
     this.target = socket;
+    this.wroteBatch = false;
     if (socket && this.writes === "cork") {
       socket.cork();
-      this.batched++;
+      this.wroteBatch = true;
     }
   }
 
@@ -144,18 +147,27 @@ class FrameFanout implements Fanout<EncodedFrame> {
   flush() {
     const target = this.target;
     if (!target || this.held.length === 0) return;
-    if (this.held.length === 1) target.write(this.held[0] as Buffer);
-    else if (target.writableLength > 0) this.writeCorked(target);
-    else this.writeGathered(target);
-    this.batched++;
-    this.held.length = 0;
-    this.heldBytes = 0;
+    try {
+      if (this.held.length === 1) target.write(this.held[0] as Buffer);
+      else if (target.writableLength > 0) this.writeCorked(target);
+      else this.writeGathered(target);
+      this.wroteBatch = true;
+    } finally {
+      // whatever happened, nothing held for this socket may reach the next one
+      this.held.length = 0;
+      this.heldBytes = 0;
+    }
   }
 
   end() {
-    if (this.target && this.writes === "cork") this.target.uncork();
-    this.flush();
-    this.target = undefined;
+    try {
+      if (this.target && this.writes === "cork") this.target.uncork();
+      this.flush();
+      if (this.wroteBatch) this.batched++;
+    } finally {
+      this.target = undefined;
+      this.wroteBatch = false;
+    }
   }
 
   finish(): FanoutStats {

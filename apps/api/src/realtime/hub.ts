@@ -67,9 +67,9 @@ export class Hub {
     const key = credentialKey(principal.credential);
     const group = this.byCredential.get(key);
     if (group) {
-      // the freshest read of the credential decides for all its sockets
-      group.principal.isAdmin = principal.isAdmin;
-      group.principal.readOnly = principal.readOnly;
+      // This read may predate the tick's (authentication can wait on the database), so it may
+      // take admin rights away at once but never give them: the next tick decides that.
+      group.principal.isAdmin &&= principal.isAdmin;
       group.connections.add(conn);
       conn.principal = group.principal;
     } else {

@@ -136,9 +136,10 @@ export class SyncLoop {
         else if (conn.subscriptions.size > 0) this.pushTo(conn, fanout, counts, started);
       }
     } finally {
-      // Every queued frame goes out even if the loop threw (sockets are never left corked).
-      stats = fanout.finish();
+      // The tick's rows go whatever happens; every queued frame goes out even if the loop threw
+      // (sockets are never left corked).
       for (const followers of followed) followers.slot = null;
+      stats = fanout.finish();
     }
     const done = performance.now();
     const report: TickReport = {
