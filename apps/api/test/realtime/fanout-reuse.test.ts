@@ -1,44 +1,17 @@
 import { describe, expect, it } from "vitest";
+import { serverSnapshotExample } from "../../src/openapi/examples.ts";
 import { FastFanout } from "../../src/realtime/fanout.ts";
 import type { ServerRow } from "../../src/servers/snapshots.ts";
 
 /** A row as the snapshot query returns it (a fresh object graph every call, as every tick reads). */
-function row(id: string, changes: { name?: string; port?: number } = {}): ServerRow {
-  const at = new Date("2026-11-22T10:00:00.000Z");
+function row(id: string, changes: { port?: number } = {}): ServerRow {
+  const { createdAt, updatedAt, allocations, ...rest } = structuredClone(serverSnapshotExample);
   return {
+    ...rest,
     id,
-    shortId: id.slice(-8),
-    name: changes.name ?? `server-${id}`,
-    status: "running",
-    suspended: false,
-    containerId: null,
-    memory: 2048,
-    disk: 10240,
-    cpu: 100,
-    cpuPinning: null,
-    swap: 0,
-    oomKillDisable: false,
-    backupLimit: 0,
-    nodeId: "node_1",
-    blueprintId: "bp_1",
-    ownerId: "user_1",
-    createdAt: at,
-    updatedAt: new Date(at),
-    node: {
-      id: "node_1",
-      shortId: "n1",
-      displayName: "Node 1",
-      host: "10.0.0.1",
-      port: 8080,
-      protocol: "https",
-      sftpPort: 2022,
-      isOnline: true,
-      fqdn: null,
-      daemonPort: 8080,
-      location: { id: "loc_1", name: "Frankfurt" },
-    },
-    allocations: [{ id: "alloc_1", ip: "0.0.0.0", port: changes.port ?? 25565, isPrimary: true }],
-    blueprint: { id: "bp_1", name: "Minecraft" },
+    createdAt: new Date(createdAt),
+    updatedAt: new Date(updatedAt),
+    allocations: allocations.map((a) => ({ ...a, port: changes.port ?? a.port })),
     subusers: [],
   } as unknown as ServerRow;
 }
