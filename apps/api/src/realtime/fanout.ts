@@ -29,7 +29,7 @@ import { type EncodedFrame, encodeSnapshot, encodeSnapshotFrame, snapshotMessage
 export { FANOUT_MODES, type FanoutMode } from "./fanout-modes.ts";
 
 export type FanoutStats = {
-  /** Sockets whose batch was handed to the kernel as one write (fast, corked). */
+  /** Sockets whose frames went to their TCP socket as one batch (fast, gathered, corked). */
   batched: number;
   /** Sends that went through `ws.send` instead of the prebuilt frame (fast, uncorked, corked). */
   fallbacks: number;
@@ -96,11 +96,8 @@ class FrameFanout implements Fanout<EncodedFrame> {
   private target: Socket | undefined;
   /** `gather`: the open batch's frames, not yet written. */
   private readonly held: Buffer[] = [];
-  private heldBytes = 0;
   /** `gather`: the buffer batches are copied into, reused while the kernel takes each write whole. */
   private gatherBuffer: Buffer | undefined;
-  /** Whether the open batch went to its socket directly (counted once per socket in `batched`). */
-  private wroteBatch = false;
   private batched = 0;
   private fallbacks = 0;
 
@@ -124,11 +121,9 @@ class FrameFanout implements Fanout<EncodedFrame> {
   begin(conn: Connection) {
     const socket = plainSocket(conn.socket);
     this.target = socket;
-    this.wroteBatch = false;
-    if (socket && this.writes === "cork") {
-      socket.cork();
-      this.wroteBatch = true;
-    }
+    if (!socket || this.writes === "each") return;
+    this.batched++;
+    if (this.writes === "cork") socket.cork();
   }
 
   send(conn: Connection, snapshot: EncodedFrame) {
@@ -138,7 +133,6 @@ class FrameFanout implements Fanout<EncodedFrame> {
       conn.socket.send(snapshot.payload, TEXT);
     } else if (this.writes === "gather") {
       this.held.push(snapshot.frame);
-      this.heldBytes += snapshot.frame.length;
     } else {
       target.write(snapshot.frame);
     }
@@ -151,11 +145,9 @@ class FrameFanout implements Fanout<EncodedFrame> {
       if (this.held.length === 1) target.write(this.held[0] as Buffer);
       else if (target.writableLength > 0) this.writeCorked(target);
       else this.writeGathered(target);
-      this.wroteBatch = true;
     } finally {
       // whatever happened, nothing held for this socket may reach the next one
       this.held.length = 0;
-      this.heldBytes = 0;
     }
   }
 
@@ -163,10 +155,8 @@ class FrameFanout implements Fanout<EncodedFrame> {
     try {
       if (this.target && this.writes === "cork") this.target.uncork();
       this.flush();
-      if (this.wroteBatch) this.batched++;
     } finally {
       this.target = undefined;
-      this.wroteBatch = false;
     }
   }
 
@@ -187,9 +177,10 @@ class FrameFanout implements Fanout<EncodedFrame> {
    * socket keeps it until the rest is written, and the next batch gets a new one.
    */
   private writeGathered(socket: Socket) {
+    let bytes = 0;
+    for (const frame of this.held) bytes += frame.length;
     let buffer = this.gatherBuffer;
-    if (!buffer || buffer.length < this.heldBytes)
-      buffer = Buffer.allocUnsafeSlow(Math.max(this.heldBytes, MIN_GATHER_BYTES));
+    if (!buffer || buffer.length < bytes) buffer = Buffer.allocUnsafeSlow(Math.max(bytes, MIN_GATHER_BYTES));
     let offset = 0;
     for (const frame of this.held) offset += frame.copy(buffer, offset);
     socket.write(buffer.subarray(0, offset));

@@ -5,7 +5,7 @@ import { checkCredentials } from "../auth/credentials.ts";
 import { deleteExpiredTickets } from "../auth/tickets.ts";
 import type { Config } from "../env.ts";
 import type { Logger } from "../logger.ts";
-import { loadServerRows, type ServerRow } from "../servers/snapshots.ts";
+import { loadServerRows, type ServerRow, viewersOf } from "../servers/snapshots.ts";
 import type { Connection } from "./connection.ts";
 import { type Fanout, type FanoutMode, FanoutSelector, type FanoutStats } from "./fanout.ts";
 import type { Hub } from "./hub.ts";
@@ -23,23 +23,10 @@ export type TickReport = {
 } & FanoutStats;
 
 /**
- * What a tick read for one server: its row (null: gone), who may see it as the hub's user
- * numbers (-1: a user with no socket here), and its snapshot, prepared on first use.
+ * What a tick read for one server: its row (null: gone), who besides admins may see it as the
+ * hub's numbers of users with sockets here, and its snapshot, prepared on first use.
  */
-export type SnapshotSlot = {
-  row: ServerRow | null;
-  ownerKey: number;
-  subuserKeys: number[];
-  snapshot: unknown;
-};
-
-/**
- * `canSee` (owner, subuser or admin) by the hub's user numbers: an authenticated socket's
- * `userKey` is never -1, the number of a user with no socket here.
- */
-function mayView(slot: SnapshotSlot, userKey: number, isAdmin: boolean): boolean {
-  return isAdmin || (userKey >= 0 && (slot.ownerKey === userKey || slot.subuserKeys.includes(userKey)));
-}
+export type SnapshotSlot = { row: ServerRow | null; viewerKeys: number[]; snapshot: unknown };
 
 /** Ticks a slow reader may be skipped in a row before it is closed with 1013. */
 const MAX_SLOW_TICKS = 3;
@@ -47,7 +34,7 @@ const TICKET_CLEANUP_MS = 60_000;
 
 /**
  * Every period: one batched credential check for all sockets, then ONE query for every
- * subscribed server of the process, each snapshot serialised once and written to each
+ * subscribed server of the process, each snapshot serialised at most once and written to each
  * socket still allowed to see it.
  */
 export class SyncLoop {
@@ -177,7 +164,7 @@ export class SyncLoop {
         const slot = followers.slot;
         if (!slot) continue;
         const row = slot.row;
-        if (!row || !principal || !mayView(slot, conn.userKey, principal.isAdmin)) {
+        if (!row || !principal || !(principal.isAdmin || slot.viewerKeys.includes(conn.userKey))) {
           if (mayRevoke) {
             // the notice goes through ws.send: it follows the snapshots already in the batch
             fanout.flush();
@@ -195,14 +182,14 @@ export class SyncLoop {
     }
   }
 
+  /** `canSee`'s rule by numbers: users with no socket here (-1) cannot match and are left out. */
   private slotOf(row: ServerRow | null): SnapshotSlot {
-    if (!row) return { row, ownerKey: -1, subuserKeys: [], snapshot: undefined };
-    return {
-      row,
-      ownerKey: this.hub.userKeyOf(row.ownerId),
-      subuserKeys: row.subusers.map((s) => this.hub.userKeyOf(s.userId)),
-      snapshot: undefined,
-    };
+    const viewerKeys = row
+      ? viewersOf(row)
+          .map((id) => this.hub.userKeyOf(id))
+          .filter((key) => key >= 0)
+      : [];
+    return { row, viewerKeys, snapshot: undefined };
   }
 
   /** A socket whose send buffer is over the limit skips this tick; one that stays over is closed. */

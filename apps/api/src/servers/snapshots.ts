@@ -103,9 +103,14 @@ export function sameRowData(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** The users who may see a server besides admins: its owner and its subusers (SPEC §3). */
+export function viewersOf(row: ServerRow): string[] {
+  return [row.ownerId, ...row.subusers.map((s) => s.userId)];
+}
+
 /** Owner, subusers and admins may see a server (SPEC §3). */
 export function canSee(row: ServerRow, userId: string, isAdmin: boolean): boolean {
-  return isAdmin || row.ownerId === userId || row.subusers.some((s) => s.userId === userId);
+  return isAdmin || viewersOf(row).includes(userId);
 }
 
 export function loadServerRows(db: Database, ids: readonly string[]): Promise<ServerRow[]> {
