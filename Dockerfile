@@ -26,6 +26,7 @@ RUN pnpm --filter @panel/api build
 
 FROM node:20-slim AS runtime
 ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
     PORT=3001 \
     DATA_DIR=/app/.data
 WORKDIR /app

@@ -1,10 +1,15 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { clientIp } from "./audit/record.ts";
+import { CLIENT_ADDRESS_HEADER } from "./auth/auth.ts";
+import { SignInThrottle } from "./auth/sign-in-throttle.ts";
+import { clientAddress } from "./http/client-address.ts";
 import type { AppDeps, AppEnv } from "./http/context.ts";
 import { ApiError, errorHandler } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
+import { csrfGuard, jsonBodiesOnly, securityHeaders } from "./http/security.ts";
 import { adminAuditRoutes } from "./routes/admin/audit.ts";
 import { adminBlueprintRoutes } from "./routes/admin/blueprints.ts";
 import { adminLocationRoutes } from "./routes/admin/locations.ts";
@@ -21,8 +26,66 @@ import { wsTokenRoutes } from "./routes/ws-token.ts";
 
 const MAX_BODY_BYTES = 256 * 1024;
 
+/** Headers a client could use to claim another address; better-auth must see only ours. */
+const ADDRESS_HEADERS = ["x-forwarded-for", "x-real-ip", "forwarded", CLIENT_ADDRESS_HEADER];
+
+function peerAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // not served by @hono/node-server (`app.request()` in a unit test)
+  }
+}
+
+/** The request better-auth sees: same method, URL and body, with the one client address. */
+async function authRequest(c: Context<AppEnv>): Promise<Request> {
+  const headers = new Headers(c.req.raw.headers);
+  for (const name of ADDRESS_HEADERS) headers.delete(name);
+  const address = c.var.clientIp;
+  if (address) headers.set(CLIENT_ADDRESS_HEADER, address);
+  const body = c.req.method === "GET" || c.req.method === "HEAD" ? undefined : await c.req.arrayBuffer();
+  return new Request(c.req.url, { method: c.req.method, headers, body });
+}
+
+/** better-auth's 429 says when to retry in `X-Retry-After` only; clients read `Retry-After`. */
+function withRetryAfter(res: Response): Response {
+  const seconds = res.status === 429 ? res.headers.get("x-retry-after") : null;
+  if (seconds && !res.headers.has("retry-after")) res.headers.set("retry-after", seconds);
+  return res;
+}
+
+const SIGN_IN_PATH = "/api/auth/sign-in/email";
+
+async function emailOf(c: Context): Promise<string | null> {
+  try {
+    const body: unknown = await c.req.json();
+    const email = (body as { email?: unknown } | null)?.email;
+    return typeof email === "string" ? email : null;
+  } catch {
+    return null; // better-auth answers a malformed body itself
+  }
+}
+
 /** Builds the HTTP app; no side effects (the entry file listens, tests import this). */
 export function createApp(deps: AppDeps) {
+  const signIns = new SignInThrottle(deps.db, deps.config.auth.signInFailures);
+
+  /** better-auth's routes; password sign-ins are throttled per account and address first. */
+  const authHandler = async (c: Context<AppEnv>) => {
+    const email = c.req.path === SIGN_IN_PATH && c.req.method === "POST" ? await emailOf(c) : null;
+    if (email === null) return withRetryAfter(await deps.auth.handler(await authRequest(c)));
+    const address = c.var.clientIp;
+    const wait = await signIns.retryAfter(email, address);
+    if (wait > 0) {
+      c.header("Retry-After", String(wait));
+      throw new ApiError(429, "Too many failed sign-ins; try again later");
+    }
+    const res = withRetryAfter(await deps.auth.handler(await authRequest(c)));
+    if (res.status === 401) await signIns.recordFailure(email, address);
+    else if (res.ok) await signIns.recordSuccess(email, address);
+    return res;
+  };
+
   const admin = new Hono()
     .use(requireAdmin(deps))
     .route("/locations", adminLocationRoutes(deps))
@@ -35,7 +98,10 @@ export function createApp(deps: AppDeps) {
 
   const api = new Hono<AppEnv>()
     .use(async (c, next) => {
-      c.set("clientIp", clientIp(c, deps.config.trustProxy));
+      c.set(
+        "clientIp",
+        clientAddress(peerAddress(c), c.req.header("x-forwarded-for"), deps.config.trustProxy),
+      );
       await next();
     })
     .use(
@@ -54,7 +120,9 @@ export function createApp(deps: AppDeps) {
         },
       }),
     )
-    .on(["GET", "POST"], "/auth/*", (c) => deps.auth.handler(c.req.raw))
+    .use(csrfGuard(deps.config.allowedOrigins))
+    .use(jsonBodiesOnly)
+    .on(["GET", "POST"], "/auth/*", authHandler)
     .route("/", healthRoutes(deps))
     .route("/", docsRoutes(deps))
     .route("/", wsTokenRoutes(deps))
@@ -63,7 +131,7 @@ export function createApp(deps: AppDeps) {
     .route("/servers", subuserRoutes(deps))
     .route("/admin", admin);
 
-  const app = new Hono().route("/api", api);
+  const app = new Hono().use(securityHeaders(deps.config.publicUrl)).route("/api", api);
   app.onError(errorHandler(deps.logger));
   app.notFound((c) => c.json({ error: "Not found" }, 404));
   return app;

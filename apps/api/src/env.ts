@@ -2,6 +2,10 @@ import { z } from "zod";
 import { FANOUT_MODES } from "./realtime/fanout-modes.ts";
 
 const DEV_SECRET = "dev-only-secret-change-me-dev-only-secret";
+/** Values copied from examples (docker-compose.yml, the README) that must never reach production. */
+const PLACEHOLDER = /change-?me|changeme|example-secret|^dev-only-secret/i;
+/** Where a browser dev server runs while developing the dashboard. */
+const DEV_DASHBOARD_ORIGIN = "http://localhost:3000";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const list = z.string().transform((v) =>
@@ -15,7 +19,7 @@ const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-    HOST: z.string().default("0.0.0.0"),
+    HOST: z.string().optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     // How far V8 lets the heap grow past live memory before the next full collection, in
     // percent: a fixed factor in place of V8's own (1.1x-4x; 4x after bursts such as thousands
@@ -30,6 +34,14 @@ const envSchema = z
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8).optional(),
     SEED_DEMO: bool.optional(),
+    ALLOW_SIGN_UP: bool.default(false),
+    SIGN_IN_FAILURE_WINDOW_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .default(15 * 60_000),
+    SIGN_IN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(5),
+    SIGN_IN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(30),
     TRUST_PROXY: bool.default(false),
     AUTH_RATE_LIMIT: bool.optional(),
     API_KEY_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
@@ -58,24 +70,54 @@ const envSchema = z
       .pipe(z.array(z.enum(FANOUT_MODES)).min(1)),
     SYNC_METRICS: bool.optional(),
   })
-  .refine((e) => e.NODE_ENV !== "production" || e.BETTER_AUTH_SECRET, {
-    message: "BETTER_AUTH_SECRET (32+ characters) is required when NODE_ENV=production",
-    path: ["BETTER_AUTH_SECRET"],
-  })
+  .superRefine(refuseUnsafeProduction)
   .refine((e) => !e.ADMIN_EMAIL === !e.ADMIN_PASSWORD, {
     message: "ADMIN_EMAIL and ADMIN_PASSWORD go together",
     path: ["ADMIN_PASSWORD"],
   });
 
+type Env = z.infer<typeof envSchema>;
+
+/**
+ * Production refuses what is only safe on a developer's machine: the built-in or a copied
+ * placeholder secret or admin password, and demo accounts with published passwords.
+ */
+function refuseUnsafeProduction(
+  e: {
+    NODE_ENV: string;
+    BETTER_AUTH_SECRET?: string | undefined;
+    ADMIN_PASSWORD?: string | undefined;
+    SEED_DEMO?: boolean | undefined;
+  },
+  ctx: z.RefinementCtx,
+) {
+  if (e.NODE_ENV !== "production") return;
+  const refuse = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (!e.BETTER_AUTH_SECRET) {
+    refuse("BETTER_AUTH_SECRET", "is required when NODE_ENV=production: set it to 32+ random characters");
+  } else if (e.BETTER_AUTH_SECRET === DEV_SECRET || PLACEHOLDER.test(e.BETTER_AUTH_SECRET)) {
+    refuse(
+      "BETTER_AUTH_SECRET",
+      "is a placeholder: set it to 32+ random characters (e.g. `openssl rand -base64 32`)",
+    );
+  }
+  if (e.ADMIN_PASSWORD && PLACEHOLDER.test(e.ADMIN_PASSWORD)) {
+    refuse("ADMIN_PASSWORD", "is a placeholder: set a real password for the admin account");
+  }
+  if (e.SEED_DEMO)
+    refuse("SEED_DEMO", "demo data (published passwords) is never seeded when NODE_ENV=production");
+}
+
 export type Config = ReturnType<typeof toConfig>;
 
-function toConfig(e: z.infer<typeof envSchema>) {
+function toConfig(e: Env) {
   const publicUrl = e.BETTER_AUTH_URL ?? `http://localhost:${e.PORT || 3001}`;
   const embedded = !e.DATABASE_URL;
   return {
     env: e.NODE_ENV,
     port: e.PORT,
-    host: e.HOST,
+    // The embedded database is a demo with published passwords: only this machine reaches it.
+    host: e.HOST ?? (embedded ? "127.0.0.1" : "0.0.0.0"),
     logLevel: e.LOG_LEVEL,
     heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     publicUrl,
@@ -84,15 +126,21 @@ function toConfig(e: z.infer<typeof envSchema>) {
       secret: e.BETTER_AUTH_SECRET ?? DEV_SECRET,
       usesDevSecret: !e.BETTER_AUTH_SECRET,
       rateLimit: e.AUTH_RATE_LIMIT ?? e.NODE_ENV === "production",
+      allowSignUp: e.ALLOW_SIGN_UP,
+      signInFailures: {
+        windowMs: e.SIGN_IN_FAILURE_WINDOW_MS,
+        perAddress: e.SIGN_IN_MAX_FAILURES_PER_ADDRESS,
+        perAccount: e.SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
+      },
       apiKeyRateLimit: { max: e.API_KEY_RATE_LIMIT_MAX, windowMs: e.API_KEY_RATE_LIMIT_WINDOW_MS },
     },
     /** Behind a reverse proxy: take the client address from `x-forwarded-for`. */
     trustProxy: e.TRUST_PROXY,
-    allowedOrigins: e.ALLOWED_ORIGINS ?? [new URL(publicUrl).origin, "http://localhost:3000"],
+    allowedOrigins: e.ALLOWED_ORIGINS ?? defaultOrigins(publicUrl, e.NODE_ENV),
     admin:
       e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
     // The embedded database is for trying the panel out, so it starts with demo data.
-    seedDemo: e.SEED_DEMO ?? embedded,
+    seedDemo: e.SEED_DEMO ?? (embedded && e.NODE_ENV !== "production"),
     realtime: {
       syncIntervalMs: e.SYNC_INTERVAL_MS,
       authTimeoutMs: e.WS_AUTH_TIMEOUT_MS,
@@ -108,6 +156,11 @@ function toConfig(e: z.infer<typeof envSchema>) {
       tickMetrics: e.SYNC_METRICS ?? false,
     },
   };
+}
+
+function defaultOrigins(publicUrl: string, env: Env["NODE_ENV"]): string[] {
+  const own = new URL(publicUrl).origin;
+  return env === "development" && own !== DEV_DASHBOARD_ORIGIN ? [own, DEV_DASHBOARD_ORIGIN] : [own];
 }
 
 /** Reads and validates configuration once; the only place that looks at the environment. */

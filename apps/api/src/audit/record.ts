@@ -1,4 +1,3 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { auditLog, type Database, type Transaction } from "@panel/db";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
@@ -23,21 +22,6 @@ function scrub(details: Record<string, unknown> | undefined): Record<string, unk
     out[k] = v;
   }
   return out;
-}
-
-/**
- * The caller's address: the socket's peer, or (only behind a trusted proxy, which sets it)
- * the first `x-forwarded-for` entry; a client could write that header itself.
- */
-export function clientIp(c: Context, trustProxy: boolean): string | null {
-  const forwarded = trustProxy ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-  if (forwarded) return forwarded.slice(0, 64);
-  try {
-    return getConnInfo(c).remote.address ?? null;
-  } catch {
-    // not served by @hono/node-server (e.g. `app.request()` in a unit test)
-    return null;
-  }
 }
 
 /**

@@ -9,6 +9,28 @@ import { API_KEY_PREFIX, API_KEY_VISIBLE_CHARS } from "./api-keys.ts";
 
 export const ADMIN_ROLE = "admin";
 
+/**
+ * The one client address (http/client-address.ts), handed to better-auth for its rate limiter
+ * and session records. Set by the API on every request it forwards, after removing whatever the
+ * client sent under this or any other forwarding header.
+ */
+export const CLIENT_ADDRESS_HEADER = "x-panel-client-address";
+
+/**
+ * API keys are made through `/api/api-keys` only, which fixes their prefix, permissions and
+ * limits; the plugin's own endpoints would let a user pick a prefix (`ghp_`, defeating secret
+ * scanners) or change a key's expiry.
+ */
+const DISABLED_AUTH_PATHS = ["/api-key/create", "/api-key/update"];
+
+/** better-auth reports a client's mistake (a bad origin, a wrong key) at error level too. */
+const CLIENT_MISTAKE =
+  /^(invalid (origin|callbackurl|redirecturl)|blocked cross-site|api key|invalid api key)/i;
+
+function authLogLevel(level: "error" | "warn" | "info" | "debug", message: string) {
+  return level === "error" && CLIENT_MISTAKE.test(message) ? "warn" : level;
+}
+
 /** better-auth stores roles as a comma-separated list. */
 export function isAdminRole(role: string | null | undefined): boolean {
   return !!role && role.split(",").some((r) => r.trim() === ADMIN_ROLE);
@@ -29,19 +51,30 @@ export function createAuth(db: Database, config: Config, logger: Logger) {
         account: schema.account,
         verification: schema.verification,
         apikey: schema.apikey,
+        rateLimit: schema.rateLimit,
       },
     }),
-    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128 },
+    emailAndPassword: {
+      enabled: true,
+      // Accounts come from admins (`POST /api/auth/admin/create-user`) unless ALLOW_SIGN_UP.
+      disableSignUp: !config.auth.allowSignUp,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+    },
+    disabledPaths: DISABLED_AUTH_PATHS,
     advanced: {
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
       // `user_…` ids, like the rest of the panel's prefixed ids.
       database: {
         generateId: ({ model }) => (model === "user" ? newId("user") : randomShortId(32)),
       },
     },
-    rateLimit: { enabled: config.auth.rateLimit, window: 60, max: 100 },
+    // In the database, so that every API instance counts against the same limits.
+    rateLimit: { enabled: config.auth.rateLimit, window: 60, max: 100, storage: "database" },
     logger: {
       level: "error",
-      log: (level, message, ...args) => logger[level]({ args }, `better-auth: ${message}`),
+      log: (level, message, ...args) =>
+        logger[authLogLevel(level, message)]({ args }, `better-auth: ${message}`),
     },
     plugins: [
       admin({ defaultRole: "user", adminRoles: [ADMIN_ROLE] }),

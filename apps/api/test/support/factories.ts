@@ -11,6 +11,7 @@ import {
 } from "@panel/db";
 import type { ServerStatus } from "@panel/protocol";
 import type { RunningServer } from "../../src/server.ts";
+import { TEST_ORIGIN } from "./server.ts";
 
 export const uniqueEmail = (label = "user") => `${label}-${randomUUID().slice(0, 12)}@test.local`;
 
@@ -40,6 +41,8 @@ export function request(
   const h = new Headers(init.headers);
   for (const [k, v] of Object.entries(headers)) h.set(k, v);
   if (init.body && !h.has("content-type")) h.set("content-type", "application/json");
+  // A browser sends its page's origin with every cookie request that changes something.
+  if (h.has("cookie") && !h.has("origin")) h.set("origin", TEST_ORIGIN);
   return fetch(`${srv.url}${path}`, { ...init, headers: h });
 }
 

@@ -4,6 +4,9 @@ import { loadConfig } from "../../src/env.ts";
 import { createLogger } from "../../src/logger.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 
+/** The browser origin test servers allow; cookie requests from the test "browser" carry it. */
+export const TEST_ORIGIN = "http://dashboard.test";
+
 export const usesPostgres = () => inject("databaseUrl") !== undefined;
 
 export type TestServerOptions = {
@@ -27,7 +30,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     DATABASE_POOL_SIZE: "4",
     BETTER_AUTH_SECRET: "test-secret-test-secret-test-secret-42",
     BETTER_AUTH_URL: "http://127.0.0.1:3001",
-    ALLOWED_ORIGINS: "http://dashboard.test",
+    ALLOWED_ORIGINS: TEST_ORIGIN,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.env,
   });

@@ -1,6 +1,6 @@
 // better-auth's tables (core + admin plugin + @better-auth/api-key), owned by our schema so
 // that drizzle-kit generates their migrations next to ours.
-import { boolean, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 const timestamps = {
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -121,3 +121,21 @@ export const wsTicket = pgTable(
   },
   (t) => [index().on(t.expiresAt)],
 );
+
+/** better-auth's rate limiter, kept in the database so every API instance counts together. */
+export const rateLimit = pgTable("rate_limit", {
+  id: text().primaryKey(),
+  key: text().notNull().unique(),
+  count: integer().notNull(),
+  lastRequest: bigint({ mode: "number" }).notNull(),
+});
+
+/**
+ * Failed sign-ins in the current window, per account (`a:<email>`) and per account and client
+ * address (`a:<email>|<address>`), shared by every API instance.
+ */
+export const signInFailure = pgTable("sign_in_failure", {
+  key: text().primaryKey(),
+  failures: integer().notNull(),
+  windowStartedAt: timestamp({ withTimezone: true }).notNull(),
+});
