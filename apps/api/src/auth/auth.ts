@@ -23,12 +23,18 @@ export const CLIENT_ADDRESS_HEADER = "x-panel-client-address";
  */
 const DISABLED_AUTH_PATHS = ["/api-key/create", "/api-key/update"];
 
-/** better-auth reports a client's mistake (a bad origin, a wrong key) at error level too. */
-const CLIENT_MISTAKE =
-  /^(invalid (origin|callbackurl|redirecturl)|blocked cross-site|api key|invalid api key)/i;
+/** better-auth reports some of a client's mistakes (a bad origin, a wrong API key) at error level. */
+const CLIENT_MISTAKE = /^(invalid (origin|callbackurl|redirecturl)|blocked cross-site)/i;
 
-function authLogLevel(level: "error" | "warn" | "info" | "debug", message: string) {
-  return level === "error" && CLIENT_MISTAKE.test(message) ? "warn" : level;
+/** An APIError with a 4xx status (better-call's `statusCode`): the caller's fault, not ours. */
+const isClientError = (arg: unknown) => {
+  const code = (arg as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === "number" && code >= 400 && code < 500;
+};
+
+function authLogLevel(level: "error" | "warn" | "info" | "debug", message: string, args: unknown[]) {
+  if (level !== "error") return level;
+  return CLIENT_MISTAKE.test(message) || args.some(isClientError) ? "warn" : level;
 }
 
 /** better-auth stores roles as a comma-separated list. */
@@ -74,7 +80,7 @@ export function createAuth(db: Database, config: Config, logger: Logger) {
     logger: {
       level: "error",
       log: (level, message, ...args) =>
-        logger[authLogLevel(level, message)]({ args }, `better-auth: ${message}`),
+        logger[authLogLevel(level, message, args)]({ args }, `better-auth: ${message}`),
     },
     plugins: [
       admin({ defaultRole: "user", adminRoles: [ADMIN_ROLE] }),

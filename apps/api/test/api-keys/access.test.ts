@@ -134,12 +134,17 @@ describe("a read-only key", () => {
     const byId = new Map(rows.map((r) => [r.id, JSON.parse(r.permissions ?? "null")]));
     expect(byId.get(ro.id)).toEqual({ panel: ["read"] });
     expect(byId.get(full.id)).toEqual({ panel: ["read", "write"] });
-    // the plugin's own update endpoint refuses permissions from a client
+    // the plugin's own update endpoint is not served at all
     const res = await me.fetch(
       "/api/auth/api-key/update",
       json("POST", { keyId: ro.id, permissions: { panel: ["read", "write"] } }),
     );
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(404);
+    const [after] = await srv.db
+      .select({ permissions: apikey.permissions })
+      .from(apikey)
+      .where(eq(apikey.id, ro.id));
+    expect(JSON.parse(after?.permissions ?? "null")).toEqual({ panel: ["read"] });
     const res2 = await call(
       withKey(srv, ro.key, `/api/servers/nope/subusers`, json("POST", { email: "a@b.c" })),
     );

@@ -1,5 +1,6 @@
 import { user } from "@panel/db";
 import { eq } from "drizzle-orm";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/env.ts";
 import type { RunningServer } from "../../src/server.ts";
@@ -139,6 +140,35 @@ describe("safe defaults of a running API", () => {
         body: JSON.stringify({ name: "x", prefix: "ghp_" }),
       });
       expect(res.status, path).toBe(404);
+    }
+  });
+});
+
+describe("client mistakes are not errors", () => {
+  it("an invalid API key or a forged Origin logs below error level", async () => {
+    const errors: string[] = [];
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => void (JSON.parse(line).level >= 50 && errors.push(line)) },
+    );
+    const srv = await startTestServer({ logger });
+    try {
+      const member = await createUser(srv);
+      const bad = await fetch(`${srv.url}/api/servers`, { headers: { "x-api-key": "pnl_not-a-real-key" } });
+      expect(bad.status).toBe(401);
+      const forged = await fetch(`${srv.url}/api/auth/sign-out`, {
+        method: "POST",
+        headers: {
+          cookie: member.cookie,
+          origin: "https://evil.example",
+          "content-type": "application/json",
+        },
+        body: "{}",
+      });
+      expect(forged.status).toBe(403);
+      expect(errors).toEqual([]);
+    } finally {
+      await srv.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import type { Logger as DrizzleLogger } from "drizzle-orm";
 import { inject } from "vitest";
 import { loadConfig } from "../../src/env.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 
 /** The browser origin test servers allow; cookie requests from the test "browser" carry it. */
@@ -15,6 +15,8 @@ export type TestServerOptions = {
   /** Off by default: tests call `srv.sync.tick()` themselves unless they test the timer. */
   syncLoop?: boolean;
   databaseUrl?: string;
+  /** A logger of the test's own (e.g. to assert what was logged at error level). */
+  logger?: Logger;
 };
 
 /** The real API (HTTP + WebSocket + sync) on port 0, on the run's database. */
@@ -35,7 +37,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   });
   return startServer(config, {
-    logger: createLogger(config.logLevel),
+    logger: options.logger ?? createLogger(config.logLevel),
     queryLogger: options.queryLogger,
     startSyncLoop: options.syncLoop ?? false,
   });
