@@ -5,6 +5,7 @@ import { clientIp } from "./audit/record.ts";
 import type { AppDeps, AppEnv } from "./http/context.ts";
 import { ApiError, errorHandler } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
+import { inputHygiene } from "./http/hygiene.ts";
 import { adminAuditRoutes } from "./routes/admin/audit.ts";
 import { adminBlueprintRoutes } from "./routes/admin/blueprints.ts";
 import { adminLocationRoutes } from "./routes/admin/locations.ts";
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps) {
         },
       }),
     )
+    .use(inputHygiene())
     .on(["GET", "POST"], "/auth/*", (c) => deps.auth.handler(c.req.raw))
     .route("/", healthRoutes(deps))
     .route("/", docsRoutes(deps))

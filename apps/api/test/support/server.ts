@@ -1,7 +1,7 @@
 import type { Logger as DrizzleLogger } from "drizzle-orm";
 import { inject } from "vitest";
 import { loadConfig } from "../../src/env.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 
 export const usesPostgres = () => inject("databaseUrl") !== undefined;
@@ -12,6 +12,8 @@ export type TestServerOptions = {
   /** Off by default: tests call `srv.sync.tick()` themselves unless they test the timer. */
   syncLoop?: boolean;
   databaseUrl?: string;
+  /** Defaults to one at `TEST_LOG_LEVEL` (silent); tests that assert on log lines pass their own. */
+  logger?: Logger;
 };
 
 /** The real API (HTTP + WebSocket + sync) on port 0, on the run's database. */
@@ -32,7 +34,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   });
   return startServer(config, {
-    logger: createLogger(config.logLevel),
+    logger: options.logger ?? createLogger(config.logLevel),
     queryLogger: options.queryLogger,
     startSyncLoop: options.syncLoop ?? false,
   });
