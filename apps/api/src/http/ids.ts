@@ -1,5 +1,4 @@
 import { ID_PREFIXES, type IdKind } from "@panel/db";
-import { z } from "zod";
 
 /**
  * The shape of every id the API hands out: `srv_…`, `node_…`, `user_…` and so on (see
@@ -20,6 +19,3 @@ const ID_PATTERNS: Record<IdShape, RegExp> = {
 export function isIdOf(shape: IdShape, value: string): boolean {
   return ID_PATTERNS[shape].test(value);
 }
-
-/** A zod schema for an id of one kind, for bodies and query strings. */
-export const idOf = (shape: IdShape) => z.string().regex(ID_PATTERNS[shape], "invalid id");
