@@ -9,6 +9,7 @@ import { clientAddress } from "./http/client-address.ts";
 import type { AppDeps, AppEnv } from "./http/context.ts";
 import { ApiError, errorHandler } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
+import { inputHygiene } from "./http/hygiene.ts";
 import { csrfGuard, jsonBodiesOnly, securityHeaders } from "./http/security.ts";
 import { adminAuditRoutes } from "./routes/admin/audit.ts";
 import { adminBlueprintRoutes } from "./routes/admin/blueprints.ts";
@@ -122,6 +123,7 @@ export function createApp(deps: AppDeps) {
     )
     .use(csrfGuard(deps.config.allowedOrigins))
     .use(jsonBodiesOnly)
+    .use(inputHygiene())
     .on(["GET", "POST"], "/auth/*", authHandler)
     .route("/", healthRoutes(deps))
     .route("/", docsRoutes(deps))

@@ -51,6 +51,12 @@ export function pgErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Text PostgreSQL refused to parse or store (NUL, a lone surrogate in jsonb). Input hygiene keeps
+ * clients' text from getting this far; should some slip through, it is still their mistake.
+ */
+const PG_REFUSED_TEXT = new Set(["22021", "22P02", "22P05"]);
+
 export const isUniqueViolation = (e: unknown) => pgErrorCode(e) === PG_UNIQUE_VIOLATION;
 export const isForeignKeyViolation = (e: unknown) => pgErrorCode(e) === PG_FOREIGN_KEY_VIOLATION;
 
@@ -65,6 +71,10 @@ export function errorHandler(logger: Logger) {
     const status = (err as { status?: unknown }).status;
     if (typeof status === "number" && status >= 400 && status < 500) {
       return c.json({ error: err.message || "Bad request" }, status as ContentfulStatusCode);
+    }
+    if (PG_REFUSED_TEXT.has(pgErrorCode(err) ?? "")) {
+      logger.warn({ err, path: c.req.path, method: c.req.method }, "database refused the input's text");
+      return c.json({ error: "Invalid input" }, 400);
     }
     logger.error({ err, path: c.req.path, method: c.req.method }, "unhandled error");
     return c.json({ error: "Internal server error" }, 500);

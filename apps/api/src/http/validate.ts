@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError, fromZodError } from "./errors.ts";
+import { type IdShape, isIdOf } from "./ids.ts";
 
 /** The request's JSON body, validated; 400 naming the field otherwise. */
 export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -24,4 +25,11 @@ export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer
   const parsed = schema.safeParse(given);
   if (!parsed.success) throw fromZodError(parsed.error, "query");
   return parsed.data;
+}
+
+/** A path parameter that must be an id of one kind: 400 naming it otherwise, before any query. */
+export function pathId(c: Context, name: string, shape: IdShape): string {
+  const value = c.req.param(name) ?? "";
+  if (!isIdOf(shape, value)) throw ApiError.badRequest(`${name}: invalid id`, name);
+  return value;
 }

@@ -78,26 +78,68 @@ export class BatchLoader<V> {
     }
   }
 
+  /**
+   * A batch that fails for any reason but a timeout is retried once, each key alone (all at
+   * once, under one more timeout), so a key that makes the query fail fails only its own
+   * callers. A hung database is not asked again: that would only double the wait.
+   */
   private async run(batch: Map<string, Waiter<V>[]>) {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`batch fetch timed out after ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-    });
     try {
-      const found = await Promise.race([this.fetch([...batch.keys()]), timedOut]);
-      for (const [key, [first, ...others]] of batch) {
-        first?.resolve(found.get(key));
-        for (const w of others) w.resolve(this.shareDuplicates ? found.get(key) : undefined);
-      }
+      this.settle(batch, await this.fetchWithin([...batch.keys()]));
     } catch (error) {
-      for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
-    } finally {
-      clearTimeout(timer);
+      if (batch.size === 1 || error instanceof BatchTimeout) return this.rejectAll(batch, error);
+      await this.retryAlone(batch);
     }
   }
+
+  private async retryAlone(batch: Map<string, Waiter<V>[]>) {
+    const deadline = timeoutAfter(this.timeoutMs);
+    try {
+      await Promise.all(
+        [...batch].map(async ([key, waiters]) => {
+          const one = new Map([[key, waiters]]);
+          try {
+            this.settle(one, await Promise.race([this.fetch([key]), deadline.promise]));
+          } catch (error) {
+            this.rejectAll(one, error);
+          }
+        }),
+      );
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private async fetchWithin(keys: string[]): Promise<Map<string, V>> {
+    const deadline = timeoutAfter(this.timeoutMs);
+    try {
+      return await Promise.race([this.fetch(keys), deadline.promise]);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private settle(batch: Map<string, Waiter<V>[]>, found: Map<string, V>) {
+    for (const [key, [first, ...others]] of batch) {
+      first?.resolve(found.get(key));
+      for (const w of others) w.resolve(this.shareDuplicates ? found.get(key) : undefined);
+    }
+  }
+
+  private rejectAll(batch: Map<string, Waiter<V>[]>, error: unknown) {
+    for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
+  }
+}
+
+class BatchTimeout extends Error {}
+
+function timeoutAfter(ms: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BatchTimeout(`batch fetch timed out after ${ms} ms`)), ms);
+  });
+  promise.catch(() => {}); // a deadline nobody raced against any more must not be "unhandled"
+  return { promise, clear: () => clearTimeout(timer) };
 }
 
 function atLeastOne(name: string, value: number): number {

@@ -10,6 +10,7 @@ import type { Principal } from "../auth/credentials.ts";
 import { resolvePrincipal } from "../auth/principal.ts";
 import { hashTicket } from "../auth/tickets.ts";
 import type { Config } from "../env.ts";
+import { isIdOf } from "../http/ids.ts";
 import type { Logger } from "../logger.ts";
 import { canSee, type ServerRow } from "../servers/snapshots.ts";
 import type { BatchLoader } from "./batch-loader.ts";
@@ -158,6 +159,7 @@ export class Gateway {
       case "subscribe":
         return this.subscribe(conn, message.serverId);
       case "unsubscribe":
+        // Idempotent and never queries: an id that cannot be subscribed is simply not subscribed.
         hub.unsubscribe(conn, message.serverId);
         return hub.send(conn, { type: "unsubscribed", serverId: message.serverId });
     }
@@ -167,6 +169,8 @@ export class Gateway {
     const { hub } = this.deps;
     const principal = conn.principal;
     if (!principal) return hub.send(conn, { type: "error", error: WS_ERRORS.authRequired, serverId });
+    // no such server can exist: answer without a query, which this id could make fail for everyone
+    if (!isIdOf("server", serverId)) return this.serverNotFound(conn, serverId);
     if (!conn.subscriptions.has(serverId) && conn.subscriptions.size >= this.limits.maxSubscriptions) {
       return hub.send(conn, { type: "error", error: WS_ERRORS.tooManySubscriptions, serverId });
     }
@@ -178,12 +182,14 @@ export class Gateway {
       return hub.send(conn, { type: "error", error: UNAVAILABLE, serverId });
     }
     if (conn.closed) return;
-    if (!row || !canSee(row, principal.userId, principal.isAdmin)) {
-      return hub.send(conn, { type: "error", error: WS_ERRORS.serverNotFound, serverId });
-    }
+    if (!row || !canSee(row, principal.userId, principal.isAdmin)) return this.serverNotFound(conn, serverId);
     hub.subscribe(conn, serverId);
     hub.send(conn, { type: "subscribed", serverId });
     if (conn.socket.readyState === WebSocket.OPEN) conn.socket.send(encodeSnapshot(row), { binary: false });
+  }
+
+  private serverNotFound(conn: Connection, serverId: string) {
+    this.deps.hub.send(conn, { type: "error", error: WS_ERRORS.serverNotFound, serverId });
   }
 
   // ---- authentication --------------------------------------------------------------

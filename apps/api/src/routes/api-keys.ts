@@ -4,7 +4,7 @@ import { createApiKey, deleteApiKey, listApiKeys } from "../auth/api-keys.ts";
 import type { AppDeps, AppEnv } from "../http/context.ts";
 import { ApiError } from "../http/errors.ts";
 import { requireSession } from "../http/guards.ts";
-import { jsonBody } from "../http/validate.ts";
+import { jsonBody, pathId } from "../http/validate.ts";
 
 /** The plugin's own bounds: names of 1–32 characters, expiry between 1 and 365 days. */
 export const createKeySchema = z.strictObject({
@@ -27,7 +27,7 @@ export function apiKeyRoutes(deps: AppDeps) {
     })
     .get("/", async (c) => c.json({ data: await listApiKeys(deps.db, c.var.principal.userId) }))
     .delete("/:id", async (c) => {
-      const deleted = await deleteApiKey(deps.db, c.var.principal.userId, c.req.param("id"));
+      const deleted = await deleteApiKey(deps.db, c.var.principal.userId, pathId(c, "id", "apiKey"));
       if (!deleted) throw ApiError.notFound("API key not found");
       return c.body(null, 204);
     });

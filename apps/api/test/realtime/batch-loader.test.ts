@@ -98,6 +98,68 @@ describe("BatchLoader", () => {
     expect(await next).toBe("v:b");
   });
 
+  it("retries a failed batch key by key, so a key that breaks the query fails only its callers", async () => {
+    const batches: string[][] = [];
+    const loader = new BatchLoader(async (keys: string[]) => {
+      batches.push(keys);
+      if (keys.includes("poison")) throw new Error("invalid byte sequence");
+      return new Map(keys.map((k) => [k, k.toUpperCase()]));
+    });
+    const results = await Promise.allSettled(["a", "poison", "b", "poison"].map((k) => loader.load(k)));
+    expect(results).toEqual([
+      { status: "fulfilled", value: "A" },
+      { status: "rejected", reason: new Error("invalid byte sequence") },
+      { status: "fulfilled", value: "B" },
+      { status: "rejected", reason: new Error("invalid byte sequence") },
+    ]);
+    // once as a batch, then once each: never more
+    expect(batches).toEqual([["a", "poison", "b"], ["a"], ["poison"], ["b"]]);
+  });
+
+  it("keeps single-use semantics when a failed batch is retried key by key", async () => {
+    let calls = 0;
+    const loader = new BatchLoader(
+      async (keys: string[]) => {
+        if (calls++ === 0) throw new Error("connection reset");
+        return new Map(keys.map((k) => [k, `v:${k}`]));
+      },
+      { shareDuplicates: false },
+    );
+    const all = await Promise.all([loader.load("t"), loader.load("t"), loader.load("u")]);
+    expect(all).toEqual(["v:t", undefined, "v:u"]);
+  });
+
+  it("does not retry a batch that timed out (the database is hung, not one key bad)", async () => {
+    const { batches, fetch } = gatedFetch();
+    const loader = new BatchLoader(fetch, { timeoutMs: 50 });
+    const results = await Promise.allSettled([loader.load("x"), loader.load("y")]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    await settle();
+    expect(batches).toEqual([["x", "y"]]);
+  });
+
+  it("bounds the key-by-key retry with one more timeout", async () => {
+    let calls = 0;
+    const loader = new BatchLoader(
+      (keys: string[]) => {
+        if (calls++ === 0) return Promise.reject(new Error("boom"));
+        // the retries hang
+        return keys.includes("never")
+          ? new Promise<Map<string, string>>(() => {})
+          : Promise.resolve(new Map([["ok", "OK"]]));
+      },
+      { timeoutMs: 50 },
+    );
+    const started = Date.now();
+    const results = await Promise.allSettled([loader.load("ok"), loader.load("never")]);
+    expect(results[0]).toEqual({ status: "fulfilled", value: "OK" });
+    expect(results[1]).toMatchObject({
+      status: "rejected",
+      reason: { message: expect.stringMatching(/timed out/) },
+    });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it("refuses limits below one", () => {
     const fetch = async () => new Map<string, string>();
     expect(() => new BatchLoader(fetch, { maxBatch: 0 })).toThrow(RangeError);

@@ -15,7 +15,7 @@ export type TestServerOptions = {
   /** Off by default: tests call `srv.sync.tick()` themselves unless they test the timer. */
   syncLoop?: boolean;
   databaseUrl?: string;
-  /** A logger of the test's own (e.g. to assert what was logged at error level). */
+  /** Defaults to one at `TEST_LOG_LEVEL` (silent); tests that assert on log lines pass their own. */
   logger?: Logger;
 };
 

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { recordAudit } from "../../audit/record.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { ApiError } from "../../http/errors.ts";
-import { jsonBody, queryParams } from "../../http/validate.ts";
+import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
 import { ipSchema } from "../../servers/allocations.ts";
 import { cursorParam, decodeKeyset, encodeKeyset, idParam, limitParam, pageOf } from "./keyset.ts";
 
@@ -104,7 +104,7 @@ export function adminAllocationRoutes(deps: AppDeps) {
   const { db } = deps;
   return new Hono<AppEnv>()
     .get("/", async (c) => {
-      const nodeId = c.req.param("nodeId") ?? "";
+      const nodeId = pathId(c, "nodeId", "node");
       const q = queryParams(c, listAllocationsQuerySchema);
       await assertNode(db, nodeId);
       const filters: (SQL | undefined)[] = [
@@ -127,7 +127,7 @@ export function adminAllocationRoutes(deps: AppDeps) {
       return c.json({ data: page, nextCursor });
     })
     .post("/", async (c) => {
-      const nodeId = c.req.param("nodeId") ?? "";
+      const nodeId = pathId(c, "nodeId", "node");
       const input = await jsonBody(c, createAllocationsSchema);
       const created = await db.transaction(async (tx) => {
         await assertNode(tx, nodeId, true);
@@ -151,8 +151,8 @@ export function adminAllocationRoutes(deps: AppDeps) {
       return c.json({ data: created }, 201);
     })
     .patch("/:allocationId", async (c) => {
-      const nodeId = c.req.param("nodeId") ?? "";
-      const allocationId = c.req.param("allocationId");
+      const nodeId = pathId(c, "nodeId", "node");
+      const allocationId = pathId(c, "allocationId", "allocation");
       const patch = await jsonBody(c, updateAllocationSchema);
       const updated = await db.transaction(async (tx) => {
         await assertNode(tx, nodeId, true);
@@ -237,8 +237,8 @@ export function adminAllocationRoutes(deps: AppDeps) {
       return c.json(updated);
     })
     .delete("/:allocationId", async (c) => {
-      const nodeId = c.req.param("nodeId") ?? "";
-      const allocationId = c.req.param("allocationId");
+      const nodeId = pathId(c, "nodeId", "node");
+      const allocationId = pathId(c, "allocationId", "allocation");
       await db.transaction(async (tx) => {
         await assertNode(tx, nodeId, true);
         const [alloc] = await tx

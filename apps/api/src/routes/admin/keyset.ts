@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../../http/errors.ts";
+import { isStorableText } from "../../http/hygiene.ts";
 
 /**
  * Opaque keyset cursors: base64url JSON of `[tag, ...position]`. The tag names the ordering the
@@ -22,12 +23,22 @@ export function decodeKeyset(cursor: string, tag: string, shape: readonly ("stri
   return shape.map((kind, i) => {
     const v = parts[i + 1];
     if (kind === "int" && Number.isSafeInteger(v)) return v as number;
-    if (kind === "string" && typeof v === "string") return v;
-    if (kind === "date" && typeof v === "string" && !Number.isNaN(new Date(v).getTime())) {
-      return new Date(v).toISOString();
+    // a cursor is client input like any other: its strings go into the query
+    if (kind === "string" && typeof v === "string" && isStorableText(v)) return v;
+    if (kind === "date" && typeof v === "string") {
+      const iso = isoDate(v);
+      if (iso) return iso;
     }
     throw ApiError.badRequest("Invalid cursor", "cursor");
   });
+}
+
+/** A date PostgreSQL's timestamptz takes (years 0000–9999, as ISO-8601), or undefined. */
+function isoDate(value: string): string | undefined {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return undefined;
+  const iso = date.toISOString();
+  return /^\d{4}-/.test(iso) ? iso : undefined;
 }
 
 /** `limit` as a query parameter: plain decimal digits only (no "1e1", "0x10" or " 10"), then 1..max. */

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { recordAudit } from "../../audit/record.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { ApiError, isForeignKeyViolation } from "../../http/errors.ts";
-import { jsonBody } from "../../http/validate.ts";
+import { jsonBody, pathId } from "../../http/validate.ts";
 
 export const nameSchema = z.string().trim().min(1).max(100);
 export const createNamedSchema = z.object({ name: nameSchema });
@@ -57,13 +57,13 @@ export function namedCatalogRoutes(deps: AppDeps, catalog: NamedCatalog) {
       const [row] = await db
         .select(view)
         .from(table)
-        .where(eq(table.id, c.req.param("id")));
+        .where(eq(table.id, pathId(c, "id", catalog.kind)));
       if (!row) throw notFound();
       return c.json(row);
     })
     .patch("/:id", async (c) => {
       const { name } = await jsonBody(c, updateNamedSchema);
-      const id = c.req.param("id");
+      const id = pathId(c, "id", catalog.kind);
       const updated = await db.transaction(async (tx) => {
         const [before] = await tx.select(view).from(table).where(eq(table.id, id)).for("update");
         if (!before) throw notFound();
@@ -77,7 +77,7 @@ export function namedCatalogRoutes(deps: AppDeps, catalog: NamedCatalog) {
       return c.json(updated);
     })
     .delete("/:id", async (c) => {
-      const id = c.req.param("id");
+      const id = pathId(c, "id", catalog.kind);
       await db
         .transaction(async (tx) => {
           const [row] = await tx.select(view).from(table).where(eq(table.id, id)).for("update");

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { changedFields, recordAudit } from "../../audit/record.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { ApiError, isForeignKeyViolation } from "../../http/errors.ts";
-import { jsonBody, queryParams } from "../../http/validate.ts";
+import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
 import { adminAllocationRoutes } from "./allocations.ts";
 import { idParam } from "./keyset.ts";
 
@@ -125,12 +125,12 @@ export function adminNodeRoutes(deps: AppDeps) {
       });
     })
     .get("/:id", async (c) => {
-      const [node] = await loadNodes(db, eq(nodes.id, c.req.param("id")));
+      const [node] = await loadNodes(db, eq(nodes.id, pathId(c, "id", "node")));
       if (!node) throw ApiError.notFound(NOT_FOUND);
       return c.json(node);
     })
     .patch("/:id", async (c) => {
-      const id = c.req.param("id");
+      const id = pathId(c, "id", "node");
       const patch = await jsonBody(c, updateNodeSchema);
       const view = await db.transaction(async (tx) => {
         const [before] = await tx.select().from(nodes).where(eq(nodes.id, id)).for("update");
@@ -149,7 +149,7 @@ export function adminNodeRoutes(deps: AppDeps) {
       return c.json(view);
     })
     .delete("/:id", async (c) => {
-      const id = c.req.param("id");
+      const id = pathId(c, "id", "node");
       await db
         .transaction(async (tx) => {
           const [node] = await tx.select().from(nodes).where(eq(nodes.id, id)).for("update");

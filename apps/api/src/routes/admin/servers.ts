@@ -15,7 +15,7 @@ import { z } from "zod";
 import { changedFields, recordAudit } from "../../audit/record.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { ApiError } from "../../http/errors.ts";
-import { jsonBody, queryParams } from "../../http/validate.ts";
+import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
 import { allocationListSchema, claimAllocations, releaseAllocations } from "../../servers/allocations.ts";
 import { findServerRows, loadServerRow, type ServerRow, toSnapshot } from "../../servers/snapshots.ts";
 import { decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
@@ -161,7 +161,7 @@ export function adminServerRoutes(deps: AppDeps) {
       return c.json(await snapshotOrThrow(serverId), 201);
     })
     .patch("/:id", async (c) => {
-      const serverId = c.req.param("id");
+      const serverId = pathId(c, "id", "server");
       const patch = await jsonBody(c, updateServerSchema);
       await db.transaction(async (tx) => {
         const [before] = await tx.select().from(servers).where(eq(servers.id, serverId)).for("update");
@@ -209,7 +209,7 @@ export function adminServerRoutes(deps: AppDeps) {
       return c.json(await snapshotOrThrow(serverId));
     })
     .delete("/:id", async (c) => {
-      const serverId = c.req.param("id");
+      const serverId = pathId(c, "id", "server");
       await db.transaction(async (tx) => {
         const [row] = await tx.select().from(servers).where(eq(servers.id, serverId)).for("update");
         if (!row) throw ApiError.notFound("Server not found");

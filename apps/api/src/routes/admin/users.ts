@@ -6,7 +6,7 @@ import { recordAudit } from "../../audit/record.ts";
 import { ADMIN_ROLE, isAdminRole } from "../../auth/auth.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { ApiError } from "../../http/errors.ts";
-import { jsonBody, queryParams } from "../../http/validate.ts";
+import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
 import { decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
 
 export const listUsersQuerySchema = z.object({
@@ -120,9 +120,9 @@ export function adminUserRoutes(deps: AppDeps) {
       );
       return c.json({ data: page.map(userView), nextCursor });
     })
-    .get("/:id", async (c) => c.json(await load(c.req.param("id"))))
+    .get("/:id", async (c) => c.json(await load(pathId(c, "id", "user"))))
     .post("/:id/ban", async (c) => {
-      const id = c.req.param("id");
+      const id = pathId(c, "id", "user");
       const input = await jsonBody(c, banUserSchema);
       if (id === c.var.principal.userId) throw ApiError.badRequest("You cannot ban yourself", "id");
       const result = await db.transaction(async (tx) => {
@@ -151,7 +151,7 @@ export function adminUserRoutes(deps: AppDeps) {
       return c.json(result);
     })
     .post("/:id/unban", async (c) => {
-      const id = c.req.param("id");
+      const id = pathId(c, "id", "user");
       const result = await db.transaction(async (tx) => {
         const before = await lockUser(tx, id);
         await tx
@@ -169,7 +169,7 @@ export function adminUserRoutes(deps: AppDeps) {
       return c.json(result);
     })
     .post("/:id/revoke-sessions", async (c) => {
-      const id = c.req.param("id");
+      const id = pathId(c, "id", "user");
       const revoked = await db.transaction(async (tx) => {
         await lockUser(tx, id);
         const ended = await tx.delete(session).where(eq(session.userId, id)).returning({ id: session.id });
@@ -184,7 +184,7 @@ export function adminUserRoutes(deps: AppDeps) {
       return c.json({ revoked });
     })
     .patch("/:id", async (c) => {
-      const id = c.req.param("id");
+      const id = pathId(c, "id", "user");
       const { role } = await jsonBody(c, updateUserSchema);
       if (id === c.var.principal.userId && role !== ADMIN_ROLE) {
         throw ApiError.badRequest("You cannot remove your own admin role", "role");

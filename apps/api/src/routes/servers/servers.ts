@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { requireUser } from "../../http/guards.ts";
+import { pathId } from "../../http/validate.ts";
 import { visibleServer } from "../../servers/access.ts";
 import { loadServersVisibleTo, toSnapshot } from "../../servers/snapshots.ts";
 
@@ -12,7 +13,7 @@ export function serverRoutes(deps: AppDeps) {
       return c.json({ data: rows.map(toSnapshot) });
     })
     .get("/:id", async (c) => {
-      const row = await visibleServer(deps.db, c.var.principal, c.req.param("id"));
+      const row = await visibleServer(deps.db, c.var.principal, pathId(c, "id", "server"));
       return c.json(toSnapshot(row));
     });
 }

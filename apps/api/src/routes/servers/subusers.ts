@@ -6,7 +6,7 @@ import { recordAudit } from "../../audit/record.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { ApiError, isForeignKeyViolation } from "../../http/errors.ts";
 import { requireUser } from "../../http/guards.ts";
-import { jsonBody } from "../../http/validate.ts";
+import { jsonBody, pathId } from "../../http/validate.ts";
 import { assertManages, visibleServer } from "../../servers/access.ts";
 
 export const addSubuserSchema = z.object({ email: z.email().max(254) });
@@ -16,7 +16,7 @@ export function subuserRoutes(deps: AppDeps) {
     .use(requireUser(deps))
     .post("/:id/subusers", async (c) => {
       const principal = c.var.principal;
-      const server = await visibleServer(deps.db, principal, c.req.param("id"));
+      const server = await visibleServer(deps.db, principal, pathId(c, "id", "server"));
       assertManages(server, principal);
       const { email } = await jsonBody(c, addSubuserSchema);
       const [target] = await deps.db
@@ -51,8 +51,8 @@ export function subuserRoutes(deps: AppDeps) {
     })
     .delete("/:id/subusers/:userId", async (c) => {
       const principal = c.var.principal;
-      const server = await visibleServer(deps.db, principal, c.req.param("id"));
-      const userId = c.req.param("userId");
+      const server = await visibleServer(deps.db, principal, pathId(c, "id", "server"));
+      const userId = pathId(c, "userId", "user");
       // A subuser may always leave; anyone else needs owner rights.
       if (userId !== principal.userId) assertManages(server, principal);
       await deps.db.transaction(async (tx) => {
