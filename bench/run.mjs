@@ -6,8 +6,10 @@
 // on alternate ticks: same sockets, same data, same process, for the ratio and the wire check).
 // `--fanout` runs a single phase with the strategies given. Each phase:
 // 1. creates a fresh PostgreSQL database (under DATABASE_URL, default the local server),
-// 2. starts the BUILT API (apps/api/dist/index.js) against it as a child process, with
-//    SYNC_METRICS=true (a structured `sync tick` line per tick) and SYNC_FANOUT set,
+// 2. starts the API against it as a child process, built from bench/api/entry.ts: the product's
+//    startServer with the strategies under test (bench/api/strategies.ts) used in turn and a probe
+//    (bench/api/probe.ts) that logs a structured `sync tick` line per tick: the fan-out's CPU and
+//    the process's total CPU over the tick period. Node flags as the product's `start`,
 // 3. inserts S servers, U users and one session per user with bulk SQL (fixture data only),
 // 4. forks bench/loadgen.mjs, which mints one single-use ticket per connection with
 //    GET /api/ws/token (session cookie), opens C WebSockets with ?token=, subscribes each to
@@ -57,7 +59,7 @@ if (args.help) {
   [--users U] [--ticks N (measured per strategy, >= 6)] [--warmup W] [--interval ms (SYNC_INTERVAL_MS)]
   [--fanout alternate|fast|naive|shared|uncorked|corked|gathered or a comma list, used in turn tick by tick: one phase] [--sources n (127.0.0.x source addresses)] [--name label]
   [--churn 0.1 (share of servers changed before each tick)] [--timeout s] [--keep-db] [--profile (CPU profile of the API over the recorded ticks)] [--pin true|false (API on CPU 0, load generator on CPU 1; default on 2+ cores)] [--api-cpus 0 (taskset list for the API when pinned)]
-  [--steer-rx true|false (loopback receive processing on the load generator's CPU; default as --pin, needs root)]
+  [--steer-rx (loopback receive processing on the load generator's CPU; changes a kernel setting, needs root; off unless given)]
   [--api-node-flags="--flag ..." (extra Node/V8 flags for the API)]`);
   process.exit(0);
 }
@@ -83,8 +85,9 @@ const opts = {
   // the load generator stands in for remote clients: by default it gets a core of its own
   pin: (args.pin ?? String(os.cpus().length >= 2)) === "true",
   apiCpus: args["api-cpus"] ?? "0",
-  // and so does the clients' TCP receive work (see steerLoopbackRx)
-  steerRx: (args["steer-rx"] ?? args.pin ?? String(os.cpus().length >= 2)) === "true",
+  // the clients' TCP receive work on the load generator's core too (see steerLoopbackRx): it
+  // retunes the machine's loopback device, so only when asked
+  steerRx: args["steer-rx"] === "true",
   // the share of servers whose row changes before each tick (so unchanged-row reuse is not flattered)
   churn: num("churn", 0.1),
   // extra Node/V8 flags for the API process, to measure their effect (e.g. GC tuning)
@@ -95,7 +98,21 @@ const opts = {
 opts.sources = num("sources", Math.max(1, Math.ceil(opts.connections / 2_000)));
 opts.name = args.name ?? `${presetName}${args.connections ? `-c${opts.connections}` : ""}`;
 if (opts.k > 31) throw new Error("--subs is at most 31");
+// bench/api/strategies.ts: the API's own fan-out (fast) and the references it is measured against
 const FANOUT_MODES = ["fast", "naive", "shared", "uncorked", "corked", "gathered"];
+// what the root `start` script and the Dockerfile run the API with
+const PRODUCT_NODE_FLAGS = ["--heap-growing-percent=50"];
+const API_DIR = join(ROOT, "apps/api");
+const BENCH_API = join(API_DIR, "node_modules/.cache/panel-bench/bench-api.js");
+
+/** Builds bench/api/entry.ts (the API with the bench's strategies and probe) next to the API's dependencies. */
+function buildBenchApi() {
+  execFileSync(
+    join(API_DIR, "node_modules/.bin/tsup"),
+    ["--config", join(ROOT, "bench/api/tsup.config.mjs"), "--silent"],
+    { cwd: API_DIR, stdio: ["ignore", "ignore", "inherit"] },
+  );
+}
 /**
  * One API process per phase. Without --fanout a run has two: `fast-only` (what users run:
  * connect rate, memory and fan-out with no other strategy's garbage in the heap), then
@@ -116,7 +133,7 @@ const timeoutS = num(
   "timeout",
   phases.reduce(
     (sum, p) =>
-      sum + Math.ceil(120 + opts.connections / 100 + ((p.totalTicks + 3) * opts.interval * 1.5) / 1000),
+      sum + Math.ceil(120 + opts.connections / 15 + ((p.totalTicks + 3) * opts.interval * 1.5) / 1000),
     0,
   ),
 );
@@ -134,6 +151,10 @@ function percentile(values, p) {
   return sorted[i];
 }
 const median = (v) => percentile(v, 50);
+function mean(values) {
+  const finite = values.filter((v) => v !== null && Number.isFinite(v));
+  return finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : null;
+}
 /** A figure for the printed tables: fixed decimals, "-" when missing. */
 const fmtNum = (v, d = 1) =>
   v === null || v === undefined ? "-" : typeof v === "number" ? v.toFixed(d) : String(v);
@@ -353,17 +374,18 @@ async function runPhase(run) {
     SEED_DEMO: "false",
     AUTH_RATE_LIMIT: "false",
     SYNC_INTERVAL_MS: String(opts.interval),
-    SYNC_METRICS: "true",
-    SYNC_FANOUT: run.fanout,
+    // every ticket is minted before the first connection opens; on a busy machine minting 10,000
+    // takes longer than a real client's mint-then-connect ever would
+    WS_TICKET_TTL_MS: String(Math.max(60_000, opts.connections * 60)),
     WS_MAX_SUBSCRIPTIONS: String(Math.max(100, opts.k)),
   };
   const fdNeed = opts.connections + 1024;
   // The inspector (loopback, random port) lets the bench ask for a full GC to measure what the
   // connections hold apart from garbage, and profile the ticks; nothing attaches to it until then.
-  const nodeArgs = ["--inspect=127.0.0.1:0", ...opts.apiNodeFlags];
+  const nodeArgs = ["--inspect=127.0.0.1:0", ...PRODUCT_NODE_FLAGS, ...opts.apiNodeFlags];
   const serverCmd = pinTo(
     opts.apiCpus,
-    fdLimitWrap(process.execPath, [...nodeArgs, join(ROOT, "apps/api/dist/index.js")], fdNeed),
+    fdLimitWrap(process.execPath, [...nodeArgs, BENCH_API, "--fanout", run.fanout], fdNeed),
   );
   const server = spawn(serverCmd.command, serverCmd.argv, { env, stdio: ["ignore", "pipe", "pipe"] });
   const serverExited = new Promise((r) => server.once("exit", (code, sig) => r({ code, sig })));
@@ -468,7 +490,7 @@ async function runPhase(run) {
     });
   };
   await expect("ready", 30_000);
-  const connectTimeoutMs = 60_000 + opts.connections * 20;
+  const connectTimeoutMs = 60_000 + opts.connections * 60;
   loadgen.send({
     type: "start",
     config: {
@@ -600,6 +622,12 @@ async function runPhase(run) {
       fanoutCpuMs: round(t.cpuUserMs + t.cpuSystemMs, 2),
       fanoutCpuSystemMs: round(t.cpuSystemMs, 2),
       periodCpuS: prev?.procCpuS !== undefined ? round(t.procCpuS - prev.procCpuS, 3) : null,
+      // the API process's CPU over the period ending with this tick's fan-out (all it does per tick)
+      totalCpuMs: round(t.periodCpuMs, 2),
+      // from the tick's start (credential check, query, decoding) to the end of its fan-out
+      tickCpuMs: round(t.tickCpuMs, 2),
+      gcMs: round(t.gcMs, 2),
+      gcCount: t.gcCount,
       pendingBytes: t.pendingBytes,
       pendingSockets: t.pendingSockets,
       corked: t.corked,
@@ -642,6 +670,12 @@ async function runPhase(run) {
           },
           fanoutCpuMs: round(median(pick("fanoutCpuMs")), 2),
           periodCpuS: round(median(pick("periodCpuS")), 3),
+          totalCpuMs: round(median(pick("totalCpuMs")), 2),
+          // every period counted, the heartbeat's and the major GCs' too
+          totalCpuMeanMs: round(mean(pick("totalCpuMs")), 2),
+          tickCpuMs: round(median(pick("tickCpuMs")), 2),
+          gcMs: round(median(pick("gcMs")), 2),
+          totalOverFanoutCpu: round(median(pick("totalCpuMs")) / median(pick("fanoutCpuMs")), 2),
           nsPerFrame: round((median(pick("fanoutMs")) * 1e6) / Math.max(1, median(pick("frames"))), 0),
           missing: rs.reduce((n, r) => n + (r.missing ?? 0), 0),
           duplicates: rs.reduce((n, r) => n + (r.duplicates ?? 0), 0),
@@ -740,6 +774,7 @@ async function runPhase(run) {
 }
 
 async function main() {
+  buildBenchApi();
   if (opts.steerRx) rxSteering = steerLoopbackRx(1);
   const results = [];
   for (const run of phases) {
@@ -807,6 +842,14 @@ function printSummary([fastOnly, alternating], floor) {
   );
   const rows = [
     ["fan-out p50 / p99 (fast-only)", `${f(fast.fanoutMs.p50)} / ${f(fast.fanoutMs.p99)} ms`],
+    [
+      "API CPU per tick: total / fan-out (fast-only, medians)",
+      `${f(fast.totalCpuMs, 0)} / ${f(fast.fanoutCpuMs, 0)} ms = ${f(fast.totalOverFanoutCpu, 2)}x (target <= 1.25x)`,
+    ],
+    [
+      "API CPU per tick, mean over all periods (heartbeats, major GCs)",
+      `${f(fast.totalCpuMeanMs, 0)} ms = ${f(fast.totalCpuMeanMs / fast.fanoutCpuMs, 2)}x the fan-out's median`,
+    ],
     [
       `kernel floor (plain TCP, same bytes; loopback receive ${loopbackRxLabel()})`,
       floor
@@ -975,6 +1018,7 @@ function printReport(r, file) {
         "client spread ms",
         "last recv ms",
         "CPU ms (sys)",
+        "total CPU ms",
         "RSS MiB",
         "heap MiB",
         "missed",
@@ -989,6 +1033,7 @@ function printReport(r, file) {
         f(t.clientSpreadMs),
         f(t.clientLastAfterTickMs),
         `${f(t.fanoutCpuMs, 0)} (${f(t.fanoutCpuSystemMs, 0)})`,
+        f(t.totalCpuMs, 0),
         f(t.rssMiB),
         f(t.heapUsedMiB),
         t.missing ?? "-",
@@ -1008,7 +1053,11 @@ function printReport(r, file) {
         "query p50",
         "client spread p50",
         "CPU/tick (fan-out)",
-        "CPU s/period",
+        "CPU/tick (tick)",
+        "CPU/tick (total)",
+        "total, mean",
+        "total ÷ fan-out",
+        "GC pauses/tick",
         "missed",
       ],
       Object.entries(r.byMode).map(([mode, m]) => [
@@ -1021,7 +1070,11 @@ function printReport(r, file) {
         `${f(m.queryMs.p50)} ms`,
         `${f(m.clientSpreadMs.p50)} ms`,
         `${f(m.fanoutCpuMs, 0)} ms`,
-        f(m.periodCpuS, 3),
+        `${f(m.tickCpuMs, 0)} ms`,
+        `${f(m.totalCpuMs, 0)} ms`,
+        `${f(m.totalCpuMeanMs, 0)} ms`,
+        `${f(m.totalOverFanoutCpu, 2)}x`,
+        `${f(m.gcMs, 0)} ms`,
         m.missing,
       ]),
     ),

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { FANOUT_MODES } from "./realtime/fanout-modes.ts";
 
 const DEV_SECRET = "dev-only-secret-change-me-dev-only-secret";
 /** Values copied from examples (docker-compose.yml, the README) that must never reach production. */
@@ -21,10 +20,6 @@ const envSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3001),
     HOST: z.string().optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    // How far V8 lets the heap grow past live memory before the next full collection, in
-    // percent: a fixed factor in place of V8's own (1.1x-4x; 4x after bursts such as thousands
-    // of sockets connecting, which leaves the process holding mostly garbage). 0 keeps V8's.
-    HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(50),
     DATABASE_URL: z.url().optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     DATA_DIR: z.string().default("./.data"),
@@ -60,15 +55,6 @@ const envSchema = z
     WS_TICKET_TTL_MS: z.coerce.number().int().min(1000).default(60_000),
     // Concurrent sockets one API key may hold across all instances; 0 = unlimited.
     WS_MAX_SOCKETS_PER_API_KEY: z.coerce.number().int().min(0).default(0),
-    // Bench only: the sync fan-out strategy, or several used in turn tick by tick (`fast,naive`;
-    // `alternate` is short for that) so the bench compares them on the same sockets and data;
-    // and a structured `sync tick` line at info level.
-    SYNC_FANOUT: z
-      .string()
-      .default("fast")
-      .transform((v) => (v === "alternate" ? "fast,naive" : v).split(",").map((s) => s.trim()))
-      .pipe(z.array(z.enum(FANOUT_MODES)).min(1)),
-    SYNC_METRICS: bool.optional(),
   })
   .superRefine(refuseUnsafeProduction)
   .refine((e) => !e.ADMIN_EMAIL === !e.ADMIN_PASSWORD, {
@@ -119,7 +105,6 @@ function toConfig(e: Env) {
     // The embedded database is a demo with published passwords: only this machine reaches it.
     host: e.HOST ?? (embedded ? "127.0.0.1" : "0.0.0.0"),
     logLevel: e.LOG_LEVEL,
-    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     publicUrl,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, dataDir: e.DATA_DIR },
     auth: {
@@ -152,8 +137,6 @@ function toConfig(e: Env) {
       ticketTtlMs: e.WS_TICKET_TTL_MS,
       maxSocketsPerApiKey: e.WS_MAX_SOCKETS_PER_API_KEY,
       maxPayloadBytes: 64 * 1024,
-      fanout: e.SYNC_FANOUT,
-      tickMetrics: e.SYNC_METRICS ?? false,
     },
   };
 }

@@ -1,13 +1,10 @@
-import v8 from "node:v8";
 import { loadConfig } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { startServer } from "./server.ts";
 
+// The heap-growth cap (`--heap-growing-percent`) is a Node flag on the command that starts this
+// file (root `start` script, Dockerfile): V8 reads it before the heap exists.
 const config = loadConfig();
-// A socket holds a few KiB, but a connect storm leaves far more garbage; V8's default lets the
-// heap grow to several times live memory before collecting it, a cost every host sees as RSS.
-if (config.heapGrowingPercent > 0)
-  v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
 const logger = createLogger(config.logLevel);
 const running = await startServer(config, { logger });
 

@@ -16,7 +16,7 @@ import type { Connection } from "./realtime/connection.ts";
 import { Gateway } from "./realtime/gateway.ts";
 import { Hub } from "./realtime/hub.ts";
 import { removeInstanceStats } from "./realtime/instance-stats.ts";
-import { SyncLoop } from "./realtime/sync-loop.ts";
+import { SyncLoop, type SyncLoopOptions } from "./realtime/sync-loop.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { loadServerRows, type ServerRow } from "./servers/snapshots.ts";
 
@@ -26,6 +26,8 @@ export type StartOptions = {
   queryLogger?: DrizzleLogger;
   /** Tests drive ticks themselves. */
   startSyncLoop?: boolean;
+  /** The bench's seam: its reference fan-outs and per-tick probes (SyncLoopOptions). */
+  sync?: SyncLoopOptions;
 };
 
 /** A per-key socket row not refreshed for this many sync periods belongs to a dead instance. */
@@ -69,7 +71,7 @@ export async function startServer(config: Config, options: StartOptions = {}) {
     shareDuplicates: false,
   });
   const gateway = new Gateway({ hub, db, auth, config, logger, serverRows, tickets, keySockets });
-  const sync = new SyncLoop(hub, db, config.realtime, logger, keySockets);
+  const sync = new SyncLoop(hub, db, config.realtime, logger, keySockets, options.sync);
   const app = createApp({ db, dbHandle, auth, config, logger, realtimeStats: () => hub.stats(), instanceId });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

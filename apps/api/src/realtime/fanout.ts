@@ -1,42 +1,23 @@
 import type { Socket } from "node:net";
-import type { ServerSyncMessage } from "@panel/protocol";
+import { PassThrough } from "node:stream";
 import { WebSocket } from "ws";
 import { type ServerRow, sameRowData } from "../servers/snapshots.ts";
 import type { Connection } from "./connection.ts";
-import type { FanoutMode } from "./fanout-modes.ts";
-import { type EncodedFrame, encodeSnapshot, encodeSnapshotFrame, snapshotMessage } from "./frames.ts";
-
-/**
- * How a sync tick hands its snapshots to the sockets. The tick walks the sockets one by one
- * and, for each, sends its snapshots between `begin` and `end`. Every strategy puts the same
- * bytes on the wire (one unmasked, uncompressed text frame per snapshot per recipient); they
- * differ only in the work done per recipient.
- *
- * - `fast` (the default): each snapshot is serialised and framed ONCE per tick, or not at all
- *   when the server's row is the same as last tick's (its frame is reused). A socket's
- *   frames are gathered from `begin` to `end` and copied into one reusable buffer, handed to
- *   the kernel with a single write: one syscall and one pass through Node's stream machinery
- *   per socket, while its state is hot in cache. Sockets whose ws sender is busy (a queued or
- *   compressed send) or that negotiated permessage-deflate go through `ws.send` instead, so
- *   ws's ordering and framing rules hold.
- * - `naive`: the textbook loop, kept as the benchmark's reference: `JSON.stringify` the
- *   message for each recipient and `ws.send` each one separately.
- * - bench-only steps in between, to measure what each idea buys: `shared` (serialised once
- *   per tick, `ws.send` of the shared Buffer per recipient), `uncorked` (prebuilt frame
- *   written directly, one write per frame), `corked` (the same writes, corked per socket so
- *   they leave in one `writev`) and `gathered` (fast, but every snapshot serialised each tick).
- */
-export { FANOUT_MODES, type FanoutMode } from "./fanout-modes.ts";
+import { type EncodedFrame, encodeSnapshotFrame, senderFrameWorks } from "./frames.ts";
 
 export type FanoutStats = {
-  /** Sockets whose frames went to their TCP socket as one batch (fast, gathered, corked). */
+  /** Sockets whose frames went to their TCP socket as one batch. */
   batched: number;
-  /** Sends that went through `ws.send` instead of the prebuilt frame (fast, uncorked, corked). */
+  /** Sends that went through `ws.send` instead of the prebuilt frame. */
   fallbacks: number;
 };
 
+/**
+ * How a sync tick hands its snapshots to the sockets. The tick walks the sockets one by one
+ * and, for each, sends its snapshots between `begin` and `end`.
+ */
 export interface Fanout<P> {
-  readonly mode: FanoutMode;
+  readonly name: string;
   /** Builds what is sent for one snapshot; called at most once per snapshot per tick. */
   prepare(row: ServerRow): P;
   /** Starts one socket's batch; only `send`s to this socket may follow until `end`. */
@@ -51,23 +32,56 @@ export interface Fanout<P> {
   finish(): FanoutStats;
 }
 
-// ws internals the fast path checks before writing a prebuilt frame (ws 8.x).
+// ws internals the direct write reads (ws 8.x); `wsInternalsMissing` checks them once at start.
 type SenderState = { _state: number; _firstFragment: boolean; _queue: unknown[] };
 type WsInternals = {
-  _socket?: Socket;
+  _socket?: Socket | null;
   _sender?: SenderState | null;
   _extensions?: Record<string, unknown>;
+  setSocket?(socket: NodeJS.ReadWriteStream, head: Buffer, options: { maxPayload: number }): void;
 };
 /** ws's Sender `DEFAULT` state: no compression or blob read in progress, nothing queued. */
 const SENDER_IDLE = 0;
 const TEXT = { binary: false } as const;
 
 /**
+ * What is missing from the installed ws for the direct write, or undefined when all is there:
+ * `Sender.frame` framing as `ws.send` does, and a socket's `_socket`, `_extensions` and an idle
+ * `_sender` (`_state`, `_firstFragment`, `_queue`), read from a WebSocket set up on a stream.
+ */
+export function wsInternalsMissing(): string | undefined {
+  if (!senderFrameWorks()) return "Sender.frame";
+  // a server-side WebSocket not yet given its socket (ws's own constructor call in handleUpgrade)
+  const probe = new (
+    WebSocket as unknown as new (
+      address: null,
+      protocols: undefined,
+      options: object,
+    ) => WebSocket & WsInternals
+  )(null, undefined, {});
+  if (typeof probe.setSocket !== "function") return "WebSocket.setSocket";
+  const stream = new PassThrough();
+  try {
+    probe.setSocket(stream, Buffer.alloc(0), { maxPayload: 0 });
+    const sender = probe._sender;
+    if ((probe._socket as unknown) !== stream) return "WebSocket._socket";
+    if (typeof probe._extensions !== "object" || probe._extensions === null) return "WebSocket._extensions";
+    if (!sender || sender._state !== SENDER_IDLE) return "Sender._state";
+    if (sender._firstFragment !== true) return "Sender._firstFragment";
+    if (!Array.isArray(sender._queue)) return "Sender._queue";
+    return undefined;
+  } finally {
+    stream.removeAllListeners();
+    stream.destroy();
+  }
+}
+
+/**
  * The socket a prebuilt frame may be written to directly, or undefined when `ws.send` must
  * do it: the sender has queued or in-flight work (writing past it would reorder frames),
  * the peer negotiated permessage-deflate (ws would compress), or the socket is not open.
  */
-function plainSocket(ws: WebSocket): Socket | undefined {
+export function plainSocket(ws: WebSocket): Socket | undefined {
   if (ws.readyState !== WebSocket.OPEN) return undefined;
   const internals = ws as WebSocket & WsInternals;
   const sender = internals._sender;
@@ -79,36 +93,39 @@ function plainSocket(ws: WebSocket): Socket | undefined {
   return socket;
 }
 
-/** How a socket's prebuilt frames reach it: one write each, corked into one `writev`, or gathered into one buffer. */
-type FrameWrites = "each" | "cork" | "gather";
-
 /** The smallest gather buffer allocated: room for a batch of a dozen typical snapshots. */
 const MIN_GATHER_BYTES = 16 * 1024;
 
 type FramedRow = { row: ServerRow; frame: EncodedFrame };
 
-/** Prebuilt frames written straight to the TCP socket. */
-class FrameFanout implements Fanout<EncodedFrame> {
+/**
+ * The sync fan-out. Each snapshot is serialised and framed ONCE per tick, or not at all when
+ * the server's row is the same as last tick's (its frame is reused). A socket's frames are
+ * gathered from `begin` to `end` and copied into one reusable buffer, handed to the kernel
+ * with a single write: one syscall and one pass through Node's stream machinery per socket,
+ * while its state is hot in cache. Every socket gets the bytes `ws.send` would put on the wire
+ * (one unmasked, uncompressed text frame per snapshot). Sockets whose ws sender is busy (a
+ * queued or compressed send) or that negotiated permessage-deflate go through `ws.send`
+ * instead, so ws's ordering and framing rules hold; so do all sockets when the installed ws
+ * lacks the internals the direct write needs (`direct: false`).
+ */
+export class FastFanout implements Fanout<EncodedFrame> {
+  readonly name: string = "fast";
   /** The frames of this tick and the last, by server: a server whose row did not change keeps its frame. */
   private framed = new Map<string, FramedRow>();
   private lastFramed = new Map<string, FramedRow>();
   /** The open batch's TCP socket, when the prebuilt frames may be written to it. */
   private target: Socket | undefined;
-  /** `gather`: the open batch's frames, not yet written. */
+  /** The open batch's frames, not yet written. */
   private readonly held: Buffer[] = [];
-  /** `gather`: the buffer batches are copied into, reused while the kernel takes each write whole. */
+  /** The buffer batches are copied into, reused while the kernel takes each write whole. */
   private gatherBuffer: Buffer | undefined;
   private batched = 0;
   private fallbacks = 0;
 
-  constructor(
-    readonly mode: FanoutMode,
-    private readonly writes: FrameWrites,
-    private readonly reuseUnchanged = false,
-  ) {}
+  constructor(private readonly direct = true) {}
 
   prepare(row: ServerRow): EncodedFrame {
-    if (!this.reuseUnchanged) return encodeSnapshotFrame(row);
     const last = this.lastFramed.get(row.id);
     const frame = last && sameRowData(last.row, row) ? last.frame : encodeSnapshotFrame(row);
     this.framed.set(row.id, { row, frame });
@@ -119,22 +136,16 @@ class FrameFanout implements Fanout<EncodedFrame> {
   // anything it sends through ws meanwhile (an `unsubscribed` notice, after `flush`) leaves
   // ws's sender idle on a plain socket.
   begin(conn: Connection) {
-    const socket = plainSocket(conn.socket);
-    this.target = socket;
-    if (!socket || this.writes === "each") return;
-    this.batched++;
-    if (this.writes === "cork") socket.cork();
+    this.target = this.direct ? plainSocket(conn.socket) : undefined;
+    if (this.target) this.batched++;
   }
 
   send(conn: Connection, snapshot: EncodedFrame) {
-    const target = this.target;
-    if (!target) {
-      this.fallbacks++;
-      conn.socket.send(snapshot.payload, TEXT);
-    } else if (this.writes === "gather") {
+    if (this.target) {
       this.held.push(snapshot.frame);
     } else {
-      target.write(snapshot.frame);
+      this.fallbacks++;
+      conn.socket.send(snapshot.payload, TEXT);
     }
   }
 
@@ -153,7 +164,6 @@ class FrameFanout implements Fanout<EncodedFrame> {
 
   end() {
     try {
-      if (this.target && this.writes === "cork") this.target.uncork();
       this.flush();
     } finally {
       this.target = undefined;
@@ -192,80 +202,5 @@ class FrameFanout implements Fanout<EncodedFrame> {
     socket.cork();
     for (const frame of this.held) socket.write(frame);
     socket.uncork();
-  }
-}
-
-export class FastFanout extends FrameFanout {
-  constructor() {
-    super("fast", "gather", true);
-  }
-}
-
-/** Strategies that hand every snapshot to `ws.send`: nothing to open, close or count per socket. */
-abstract class WsSendFanout<P> implements Fanout<P> {
-  abstract readonly mode: FanoutMode;
-  abstract prepare(row: ServerRow): P;
-  abstract send(conn: Connection, snapshot: P): void;
-  begin() {}
-  flush() {}
-  end() {}
-  finish(): FanoutStats {
-    return { batched: 0, fallbacks: 0 };
-  }
-}
-
-/** The snapshot serialised once per tick, `ws.send` per recipient (what the sync loop did before). */
-class SharedBufferFanout extends WsSendFanout<Buffer> {
-  readonly mode = "shared";
-
-  prepare(row: ServerRow): Buffer {
-    return encodeSnapshot(row);
-  }
-
-  send(conn: Connection, payload: Buffer) {
-    conn.socket.send(payload, TEXT);
-  }
-}
-
-export class NaiveFanout extends WsSendFanout<ServerSyncMessage> {
-  readonly mode = "naive";
-
-  prepare(row: ServerRow): ServerSyncMessage {
-    return snapshotMessage(row);
-  }
-
-  send(conn: Connection, message: ServerSyncMessage) {
-    conn.socket.send(JSON.stringify(message));
-  }
-}
-
-function create(mode: FanoutMode): Fanout<unknown> {
-  switch (mode) {
-    case "fast":
-      return new FastFanout();
-    case "naive":
-      return new NaiveFanout();
-    case "shared":
-      return new SharedBufferFanout();
-    case "uncorked":
-      return new FrameFanout("uncorked", "each");
-    case "corked":
-      return new FrameFanout("corked", "cork");
-    case "gathered":
-      return new FrameFanout("gathered", "gather");
-  }
-}
-
-/** The strategy for each tick of one sync loop: the configured ones in turn (one, except in the bench). */
-export class FanoutSelector {
-  private readonly cycle: Fanout<unknown>[];
-  private ticks = 0;
-
-  constructor(modes: readonly FanoutMode[]) {
-    this.cycle = (modes.length ? modes : (["fast"] as const)).map(create);
-  }
-
-  next(): Fanout<unknown> {
-    return this.cycle[this.ticks++ % this.cycle.length] as Fanout<unknown>;
   }
 }

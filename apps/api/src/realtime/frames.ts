@@ -13,7 +13,7 @@ export function encodeSnapshot(row: ServerRow): Buffer {
 }
 
 type FrameOptions = { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean };
-type SenderStatics = { frame(data: Buffer, options: FrameOptions): Buffer[] };
+type SenderStatics = { frame?(data: Buffer, options: FrameOptions): Buffer[] };
 
 /** ws's own framing (`Sender.frame`, exported by ws but not by its types), so a prebuilt frame is what `ws.send` would write. */
 const { Sender } = ws as unknown as { Sender: SenderStatics };
@@ -29,7 +29,7 @@ const TEXT_FRAME: FrameOptions = { fin: true, opcode: 0x1, mask: false, readOnly
 export type EncodedFrame = { readonly frame: Buffer; readonly payload: Buffer };
 
 export function frameOf(payload: Buffer): EncodedFrame {
-  const [header] = Sender.frame(payload, TEXT_FRAME) as [Buffer];
+  const [header] = (Sender as Required<SenderStatics>).frame(payload, TEXT_FRAME) as [Buffer];
   const frame = Buffer.allocUnsafeSlow(header.length + payload.length);
   header.copy(frame, 0);
   payload.copy(frame, header.length);
@@ -38,4 +38,19 @@ export function frameOf(payload: Buffer): EncodedFrame {
 
 export function encodeSnapshotFrame(row: ServerRow): EncodedFrame {
   return frameOf(encodeSnapshot(row));
+}
+
+/** Whether the installed ws still frames as `frameOf` expects: a 2-byte header for a 1-byte text payload, data kept apart. */
+export function senderFrameWorks(): boolean {
+  if (typeof Sender?.frame !== "function") return false;
+  const payload = Buffer.from("x");
+  const parts = Sender.frame(payload, TEXT_FRAME);
+  const header = parts[0];
+  return (
+    parts.length === 2 &&
+    parts[1] === payload &&
+    header?.length === 2 &&
+    header[0] === 0x81 &&
+    header[1] === 1
+  );
 }

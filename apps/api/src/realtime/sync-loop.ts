@@ -1,5 +1,6 @@
 import type { Database } from "@panel/db";
 import { WS_CLOSE } from "@panel/protocol";
+import { DrizzleQueryError } from "drizzle-orm";
 import { WebSocket } from "ws";
 import { checkCredentials } from "../auth/credentials.ts";
 import { deleteExpiredTickets } from "../auth/tickets.ts";
@@ -7,10 +8,9 @@ import type { Config } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { loadServerRows, type ServerRow, viewersOf } from "../servers/snapshots.ts";
 import type { Connection } from "./connection.ts";
-import { type Fanout, type FanoutMode, FanoutSelector, type FanoutStats } from "./fanout.ts";
+import { type Fanout, type FanoutStats, FastFanout, wsInternalsMissing } from "./fanout.ts";
 import type { Hub } from "./hub.ts";
 import { publishHubStats } from "./instance-stats.ts";
-import { TickProbe } from "./tick-metrics.ts";
 
 export type TickReport = {
   servers: number;
@@ -19,8 +19,28 @@ export type TickReport = {
   skippedSockets: number;
   queryMs: number;
   fanoutMs: number;
-  fanout: FanoutMode;
+  /** The fan-out's name (`fast` unless a bench injected another). */
+  fanout: string;
 } & FanoutStats;
+
+/** `performance.now()` readings of one tick: query sent, rows in, last frame handed over. */
+export type TickTimes = { started: number; queried: number; done: number };
+
+/** Sees each tick from outside (the bench's probes); production has none. */
+export interface TickObserver {
+  /** A tick starts (the credential check first). */
+  tickStarting(): void;
+  /** The tick's rows are in; its fan-out starts now. */
+  fanoutStarting(): void;
+  /** The tick's fan-out ended (a skipped tick has no report). */
+  tickEnded(report: TickReport, times: TickTimes): void;
+}
+
+export type SyncLoopOptions = {
+  /** The fan-out for the next tick; by default one FastFanout for the process. */
+  fanout?: () => Fanout<unknown>;
+  observer?: TickObserver;
+};
 
 /**
  * What a tick read for one server: its row (null: gone), who besides admins may see it as the
@@ -41,7 +61,8 @@ export class SyncLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<TickReport | undefined> | undefined;
   private lastTicketCleanup = 0;
-  private fanouts: FanoutSelector | undefined;
+  private readonly nextFanout: () => Fanout<unknown>;
+  private readonly observer: TickObserver | undefined;
 
   constructor(
     private readonly hub: Hub,
@@ -50,7 +71,23 @@ export class SyncLoop {
     private readonly logger: Logger,
     /** Marks this instance's API-key sockets alive (the per-key cap's presence rows). */
     private readonly presence?: { refresh(): Promise<void> },
-  ) {}
+    options: SyncLoopOptions = {},
+  ) {
+    this.nextFanout = options.fanout ?? this.productionFanout();
+    this.observer = options.observer;
+  }
+
+  /** The fast fan-out, writing prebuilt frames itself if the installed ws still has what that needs. */
+  private productionFanout(): () => Fanout<unknown> {
+    const missing = wsInternalsMissing();
+    if (missing)
+      this.logger.warn(
+        { missing },
+        "ws lacks what the direct sync fan-out needs: every snapshot goes through ws.send",
+      );
+    const fanout = new FastFanout(!missing);
+    return () => fanout;
+  }
 
   start() {
     this.timer = setInterval(() => void this.tick(), this.config.syncIntervalMs);
@@ -71,6 +108,7 @@ export class SyncLoop {
   }
 
   private async runTick(): Promise<TickReport | undefined> {
+    this.observer?.tickStarting();
     try {
       await this.dropRevokedCredentials();
       await this.presence?.refresh();
@@ -80,7 +118,8 @@ export class SyncLoop {
       return report;
     } catch (err) {
       // The database is down or slow: keep every socket, try again next period.
-      this.logger.warn({ err }, "sync tick skipped");
+      if (isDatabaseError(err)) this.logger.warn({ err }, "sync tick skipped");
+      else this.logger.error({ err }, "sync tick failed");
       return undefined;
     }
   }
@@ -111,9 +150,8 @@ export class SyncLoop {
     // A server first followed during the query has no slot: it waits for the next tick.
     for (const followers of followed) followers.slot = this.slotOf(byId.get(followers.serverId) ?? null);
 
-    this.fanouts ??= new FanoutSelector(this.config.fanout ?? ["fast"]);
-    const fanout = this.fanouts.next();
-    const probe = this.config.tickMetrics ? new TickProbe() : undefined;
+    const fanout = this.nextFanout();
+    this.observer?.fanoutStarting();
     const counts = { frames: 0, revoked: 0, skippedSockets: 0 };
     let stats: FanoutStats;
     try {
@@ -134,14 +172,11 @@ export class SyncLoop {
       ...counts,
       queryMs: queried - started,
       fanoutMs: done - queried,
-      fanout: fanout.mode,
+      fanout: fanout.name,
       ...stats,
     };
-    if (probe) {
-      this.logger.info({ ...report, ...probe.finish(started, queried, done, this.hub) }, "sync tick");
-    } else {
-      this.logger.debug(report, "sync tick");
-    }
+    this.logger.debug(report, "sync tick");
+    this.observer?.tickEnded(report, { started, queried, done });
     return report;
   }
 
@@ -209,4 +244,33 @@ export class SyncLoop {
     this.lastTicketCleanup = now;
     await deleteExpiredTickets(this.db);
   }
+}
+
+/** postgres.js's own connection errors, and the socket errors under them. */
+const CONNECTION_ERROR_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+]);
+
+/**
+ * An error from the database or the way to it: a statement drizzle ran (it wraps whatever the
+ * driver threw), an error PostgreSQL or PGlite returned, or a lost connection. Anything else a
+ * tick throws is a bug.
+ */
+export function isDatabaseError(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof DrizzleQueryError) return true;
+    if (e.name === "PostgresError" || e.name === "DatabaseError") return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_ERROR_CODES.has(code)) return true;
+  }
+  return false;
 }

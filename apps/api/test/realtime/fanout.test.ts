@@ -4,7 +4,10 @@ import { servers } from "@panel/db";
 import type { ServerMessage } from "@panel/protocol";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FANOUT_MODES } from "../../src/realtime/fanout.ts";
+import { FANOUT_NAMES, type FanoutName, fanoutCycle } from "../../../../bench/api/strategies.ts";
+import { loadConfig } from "../../src/env.ts";
+import { createLogger } from "../../src/logger.ts";
+import { SyncLoop } from "../../src/realtime/sync-loop.ts";
 import type { RunningServer } from "../../src/server.ts";
 import { createServer, createUser, type TestUser, ticketFor } from "../support/factories.ts";
 import { startTestServer } from "../support/server.ts";
@@ -115,14 +118,24 @@ function parseServerFrame(b: Buffer, at: number): { payload: Buffer; end: number
   return { payload: b.subarray(start, start + length), end: start + length };
 }
 
-const MODES = FANOUT_MODES;
+const MODES = FANOUT_NAMES;
 
 let srv: RunningServer;
+/** The server's sockets and database, ticked by the bench's strategies in turn. */
+let sync: SyncLoop;
 let owner: TestUser;
 beforeAll(async () => {
-  // each tick uses the next strategy in turn, so consecutive ticks compare them on the same socket
   // no protocol pings during the file: the raw client reads data frames only
-  srv = await startTestServer({ env: { SYNC_FANOUT: MODES.join(","), WS_HEARTBEAT_MS: "3600000" } });
+  srv = await startTestServer({ env: { WS_HEARTBEAT_MS: "3600000" } });
+  // each tick uses the next strategy in turn, so consecutive ticks compare them on the same socket
+  sync = new SyncLoop(
+    srv.hub,
+    srv.db,
+    loadConfig({ LOG_LEVEL: "silent" }).realtime,
+    createLogger("silent"),
+    undefined,
+    { fanout: fanoutCycle(MODES) },
+  );
   owner = await createUser(srv);
 });
 afterAll(() => srv.close());
@@ -136,13 +149,13 @@ async function subscribedClient(serverIds: string[]) {
   return client;
 }
 
-describe("sync fan-out strategies", () => {
+describe("the bench's sync fan-out strategies and the API's own (fast)", () => {
   it("put the same bytes on the wire, one valid frame per snapshot", async () => {
     const ids = await Promise.all([1, 2, 3].map(async () => (await createServer(srv, owner)).id));
     const client = await subscribedClient(ids);
     const seen = new Map<string, Buffer>();
     while (seen.size < MODES.length) {
-      const report = await srv.sync.tick();
+      const report = await sync.tick();
       const { raw, messages } = await client.frames(ids.length);
       expect(messages.map((m) => m.type)).toEqual(["server:sync", "server:sync", "server:sync"]);
       expect(messages.map((m) => ("serverId" in m ? m.serverId : null)).sort()).toEqual([...ids].sort());
@@ -159,18 +172,18 @@ describe("sync fan-out strategies", () => {
 
   it.each(MODES)(
     "%s: a revocation met mid-batch arrives in its place among the socket's snapshots",
-    async (mode) => {
+    async (mode: FanoutName) => {
       const ids = await Promise.all([1, 2, 3].map(async () => (await createServer(srv, owner)).id));
       const client = await subscribedClient(ids);
       // tick until the next tick is this strategy's turn
       const before = MODES[(MODES.indexOf(mode) + MODES.length - 1) % MODES.length];
       for (let last = ""; last !== before; ) {
-        last = (await srv.sync.tick())?.fanout ?? "";
+        last = (await sync.tick())?.fanout ?? "";
         await client.frames(ids.length);
       }
       const gone = ids[1] as string;
       await srv.db.delete(servers).where(eq(servers.id, gone));
-      const report = await srv.sync.tick();
+      const report = await sync.tick();
       expect(report).toMatchObject({ fanout: mode, revoked: 1 });
       const { messages } = await client.frames(ids.length);
       expect(messages).toEqual([
