@@ -5,7 +5,7 @@ import { mintTicket, readTicket, redeemTickets } from "../../src/auth/tickets.ts
 import type { RunningServer } from "../../src/server.ts";
 import { createUser, request, signIn, type TestUser, ticketFor } from "../support/factories.ts";
 import { startTestServer } from "../support/server.ts";
-import { connect, connectAuthed } from "../support/ws-client.ts";
+import { connect } from "../support/ws-client.ts";
 
 const queries: string[] = [];
 const queryLogger: DrizzleLogger = { logQuery: (query) => void queries.push(query) };
