@@ -20,6 +20,8 @@ import { subuserRoutes } from "./routes/servers/subusers.ts";
 import { wsTokenRoutes } from "./routes/ws-token.ts";
 
 const MAX_BODY_BYTES = 256 * 1024;
+/** Requests without a body: asking one for its body builds a full fetch Request, a large part of a small GET's cost. */
+const BODYLESS_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Builds the HTTP app; no side effects (the entry file listens, tests import this). */
 export function createApp(deps: AppDeps) {
@@ -33,6 +35,12 @@ export function createApp(deps: AppDeps) {
     .route("/audit", adminAuditRoutes(deps))
     .route("/overview", adminOverviewRoutes(deps));
 
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, `Request body over ${MAX_BODY_BYTES / 1024} KiB`);
+    },
+  });
   const api = new Hono<AppEnv>()
     .use(async (c, next) => {
       c.set("clientIp", clientIp(c, deps.config.trustProxy));
@@ -46,14 +54,7 @@ export function createApp(deps: AppDeps) {
         allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
       }),
     )
-    .use(
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new ApiError(413, `Request body over ${MAX_BODY_BYTES / 1024} KiB`);
-        },
-      }),
-    )
+    .use((c, next) => (BODYLESS_METHODS.has(c.req.method) ? next() : limitBody(c, next)))
     .on(["GET", "POST"], "/auth/*", (c) => deps.auth.handler(c.req.raw))
     .route("/", healthRoutes(deps))
     .route("/", docsRoutes(deps))

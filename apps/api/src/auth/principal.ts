@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
 import type { Database } from "@panel/db";
 import { ApiError } from "../http/errors.ts";
 import { BatchLoader } from "../realtime/batch-loader.ts";
@@ -19,7 +19,7 @@ async function fromApiKey(auth: Auth, db: Database, key: string): Promise<Princi
 }
 
 /** better-call's signed cookie: `<value>.<base64 HMAC-SHA256(secret, value)>` (44 characters). */
-function verifySignedCookie(signed: string, secret: string): string | null {
+function verifySignedCookie(signed: string, secret: KeyObject): string | null {
   const dot = signed.lastIndexOf(".");
   if (dot < 1) return null;
   const value = signed.slice(0, dot);
@@ -48,9 +48,23 @@ function cookieValue(header: string, name: string): string | null {
 async function sessionToken(auth: Auth, headers: Headers): Promise<string | null> {
   const cookie = headers.get("cookie");
   if (!cookie) return null;
-  const { authCookies, secret } = await auth.$context;
-  const signed = cookieValue(cookie, authCookies.sessionToken.name);
-  return signed ? verifySignedCookie(signed, secret) : null;
+  const { name, key } = await cookieSigning(auth);
+  const signed = cookieValue(cookie, name);
+  return signed ? verifySignedCookie(signed, key) : null;
+}
+
+const cookieSignings = new WeakMap<Auth, Promise<{ name: string; key: KeyObject }>>();
+/** The session cookie's name and better-auth's signing key, read once per auth instance. */
+function cookieSigning(auth: Auth) {
+  let signing = cookieSignings.get(auth);
+  if (!signing) {
+    signing = auth.$context.then(({ authCookies, secret }) => ({
+      name: authCookies.sessionToken.name,
+      key: createSecretKey(Buffer.from(secret)),
+    }));
+    cookieSignings.set(auth, signing);
+  }
+  return signing;
 }
 
 /**

@@ -1,4 +1,12 @@
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 import { type Database, redeemedWsTicket } from "@panel/db";
 import { lt } from "drizzle-orm";
 import { type Credential, checkCredentials, credentialKey, type Principal } from "./credentials.ts";
@@ -20,15 +28,28 @@ type Payload = [kind: "s" | "k", credentialId: string, userId: string, expiresAt
 const PRUNE_GRACE_MS = 5 * 60_000;
 const NONCE_BYTES = 16;
 
-const keys = new Map<string, Buffer>();
+const keys = new Map<string, KeyObject>();
 /** Never the auth secret itself: a key of its own, derived with HKDF, for tickets only. */
-function ticketKey(secret: string): Buffer {
+function ticketKey(secret: string): KeyObject {
   let key = keys.get(secret);
   if (!key) {
-    key = Buffer.from(hkdfSync("sha256", secret, "", "panel ws-ticket v1", 32));
+    key = createSecretKey(Buffer.from(hkdfSync("sha256", secret, "", "panel ws-ticket v1", 32)));
     keys.set(secret, key);
   }
   return key;
+}
+
+// Nonces come from a pool refilled 4 KiB at a time: one call into the CSPRNG per 256 tickets.
+const NONCE_POOL_BYTES = 4096;
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+function nonce(): string {
+  if (nonceOffset + NONCE_BYTES > noncePool.length) {
+    noncePool = randomBytes(NONCE_POOL_BYTES);
+    nonceOffset = 0;
+  }
+  nonceOffset += NONCE_BYTES;
+  return noncePool.toString("base64url", nonceOffset - NONCE_BYTES, nonceOffset);
 }
 
 const sign = (secret: string, payload: string) =>
@@ -41,7 +62,7 @@ export function mintTicket(secret: string, principal: Principal, ttlMs: number):
     credential.id,
     userId,
     Date.now() + ttlMs,
-    randomBytes(NONCE_BYTES).toString("base64url"),
+    nonce(),
   ];
   const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
   return `${payload}.${sign(secret, payload)}`;
