@@ -5,6 +5,7 @@
 // its parent goes away.
 import http from "node:http";
 import { createRequire } from "node:module";
+import { runStorm } from "./storm.mjs";
 
 const require = createRequire(new URL("../apps/api/package.json", import.meta.url));
 const { WebSocket } = require("ws");
@@ -468,6 +469,15 @@ process.on("message", async (msg) => {
       const analysis = analyse(msg.ticks, msg.windowEnd);
       const wire = wireCheck(msg.ticks, msg.windowEnd);
       process.send({ type: "analysis", analysis, wire, closes, arrivals: used });
+    } else if (msg.type === "storm") {
+      // a deploy: every client is gone, then all reconnect at once (bench/storm.mjs)
+      await closeAll();
+      const storm = await withTimeout(
+        runStorm({ ...msg.config, port: cfg.port, users: cfg.users }),
+        msg.config.timeoutMs,
+        "reconnect storm",
+      );
+      process.send({ type: "storm", storm });
     } else if (msg.type === "close") {
       await closeAll();
       process.send({ type: "closed" });

@@ -27,6 +27,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
+import { stormRows } from "./storm.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(ROOT, "apps/api/package.json"));
@@ -60,7 +61,8 @@ if (args.help) {
   [--fanout alternate|fast|naive|shared|uncorked|corked|gathered or a comma list, used in turn tick by tick: one phase] [--sources n (127.0.0.x source addresses)] [--name label]
   [--churn 0.1 (share of servers changed before each tick)] [--timeout s] [--keep-db] [--profile (CPU profile of the API over the recorded ticks)] [--pin true|false (API on CPU 0, load generator on CPU 1; default on 2+ cores)] [--api-cpus 0 (taskset list for the API when pinned)]
   [--steer-rx (loopback receive processing on the load generator's CPU; changes a kernel setting, needs root; off unless given)]
-  [--api-node-flags="--flag ..." (extra Node/V8 flags for the API)]`);
+  [--api-node-flags="--flag ..." (extra Node/V8 flags for the API)]
+  [--storm true|false (the reconnect storm after the first phase's ticks, bench/storm.mjs; default true)]`);
   process.exit(0);
 }
 const presetName = args.preset ?? "smoke";
@@ -92,6 +94,8 @@ const opts = {
   churn: num("churn", 0.1),
   // extra Node/V8 flags for the API process, to measure their effect (e.g. GC tuning)
   apiNodeFlags: (args["api-node-flags"] ?? "").split(" ").filter(Boolean),
+  // the reconnect storm (bench/storm.mjs), measured once, in the first phase
+  storm: (args.storm ?? "true") === "true",
 };
 // Each source address has its own ephemeral ports: a few thousand connections per address
 // keep the kernel's port search short (it slows down as a range fills, TIME_WAIT included).
@@ -129,12 +133,13 @@ const phases =
   args.fanout === undefined
     ? [phase("fast-only", "fast"), phase("alternating", "alternate")]
     : [phase(undefined, opts.fanout)];
+const stormTimeoutMs = 60_000 + opts.connections * 20;
 const timeoutS = num(
   "timeout",
   phases.reduce(
     (sum, p) =>
       sum + Math.ceil(120 + opts.connections / 15 + ((p.totalTicks + 3) * opts.interval * 1.5) / 1000),
-    0,
+    opts.storm ? stormTimeoutMs / 1000 : 0,
   ),
 );
 
@@ -596,6 +601,7 @@ async function runPhase(run) {
   });
   const { analysis, wire, closes, arrivals } = await expect("analysis", 120_000);
   const loadedAfterGc = await afterFullGc(inspectorUrl, pid);
+  const storm = opts.storm && run === phases[0] ? await reconnectStorm(loadgen, expect, pid) : null;
   loadgen.send({ type: "close" });
   await expect("closed", 30_000).catch((e) => log(e.message));
 
@@ -733,6 +739,10 @@ async function runPhase(run) {
   if (wire.mismatches) problems.push(`${wire.mismatches} frames differ on the wire between ticks`);
   if (wire.frames === 0) problems.push("no frames tapped for the wire check");
   if (measured.some((r) => r.skippedSockets)) problems.push("slow readers were skipped");
+  if (storm?.storm.failed || storm?.preMinted.failed)
+    problems.push(
+      `reconnect storm: ${storm.storm.failed} + ${storm.preMinted.failed} connections failed (${[...storm.storm.failureSamples, ...storm.preMinted.failureSamples].join("; ")})`,
+    );
   const result = {
     preset: opts.preset,
     name: run.name,
@@ -748,6 +758,7 @@ async function runPhase(run) {
     },
     params: { ...opts, fanout: run.fanout, totalTicks, syncIntervalMs: opts.interval },
     connect: c,
+    storm,
     memory,
     byMode,
     naiveOverFast: ratio,
@@ -771,6 +782,33 @@ async function runPhase(run) {
   };
   printReport(result, writeResult(run.name, result));
   return result;
+}
+
+/**
+ * bench/storm.mjs in the load generator: its sockets close, then the same number of clients
+ * reconnect with pre-minted tickets, then again each minting its own (the headline figure).
+ */
+async function reconnectStorm(loadgen, expect, pid) {
+  log(`reconnect storm: ${opts.connections} clients, pre-minted tickets then minting their own`);
+  const sourceSet = (block) => Array.from({ length: opts.sources }, (_, i) => `127.0.${block}.${i + 1}`);
+  loadgen.send({
+    type: "storm",
+    config: {
+      apiPid: pid,
+      connections: opts.connections,
+      inFlight: 128,
+      mintInFlight: 32,
+      preMintedSources: sourceSet(1),
+      stormSources: sourceSet(2),
+      timeoutMs: stormTimeoutMs,
+    },
+  });
+  const { storm } = await expect("storm", stormTimeoutMs + 10_000);
+  log(
+    `reconnect storm: ${storm.storm.perSec} conn/s end to end, ${storm.preMinted.perSec} conn/s pre-minted`,
+    `(${(100 * storm.stormOverPreMinted).toFixed(1)} %), minting alone ${storm.mint.perSec}/s`,
+  );
+  return storm;
 }
 
 async function main() {
@@ -872,8 +910,9 @@ function printSummary([fastOnly, alternating], floor) {
       "naive / fast (p50 wall, CPU)",
       `${f(alternating.vsFast?.naive?.fanoutWall, 2)}x, ${f(alternating.vsFast?.naive?.fanoutCpu, 2)}x`,
     ],
+    ...(fastOnly.storm ? stormRows(fastOnly.storm) : []),
     [
-      "connect + auth (fast-only)",
+      "connect + auth, initial connect (fast-only)",
       `${Math.round(c.connectPerSec)} conn/s, p99 ${f(c.connectLatencyMs.p99)} ms`,
     ],
     ["connect + auth (alternating)", `${Math.round(alternating.connect.connectPerSec)} conn/s`],
@@ -1084,15 +1123,16 @@ function printReport(r, file) {
     table(
       ["metric", "value"],
       [
+        ...(r.storm ? stormRows(r.storm) : []),
         [
-          "connect + auth (ticket pre-minted)",
+          "initial connect: connect + auth (pre-minted)",
           `${Math.round(c.connectPerSec)} conn/s, p50 ${f(c.connectLatencyMs.p50)} ms, p99 ${f(c.connectLatencyMs.p99)} ms`,
         ],
         [
-          "ticket minting (GET /api/ws/token)",
+          "initial connect: minting (GET /api/ws/token)",
           `${Math.round(c.ticketsPerSec)} tickets/s, p50 ${f(c.ticketLatencyMs.p50)} ms, p99 ${f(c.ticketLatencyMs.p99)} ms`,
         ],
-        ["mint + connect + auth, end to end", `${Math.round(c.endToEndPerSec)} conn/s`],
+        ["initial connect: mint, then connect + auth", `${Math.round(c.endToEndPerSec)} conn/s`],
         ["connections ok / failed", `${c.connections - c.failedConnections} / ${c.failedConnections}`],
         [
           "RSS idle / loaded / peak",

@@ -26,6 +26,8 @@ import { subuserRoutes } from "./routes/servers/subusers.ts";
 import { wsTokenRoutes } from "./routes/ws-token.ts";
 
 const MAX_BODY_BYTES = 256 * 1024;
+/** Requests without a body: asking one for its body builds a full fetch Request, a large part of a small GET's cost. */
+const BODYLESS_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Headers a client could use to claim another address; better-auth must see only ours. */
 const ADDRESS_HEADERS = ["x-forwarded-for", "x-real-ip", "forwarded", CLIENT_ADDRESS_HEADER];
@@ -97,6 +99,12 @@ export function createApp(deps: AppDeps) {
     .route("/audit", adminAuditRoutes(deps))
     .route("/overview", adminOverviewRoutes(deps));
 
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, `Request body over ${MAX_BODY_BYTES / 1024} KiB`);
+    },
+  });
   const api = new Hono<AppEnv>()
     .use(async (c, next) => {
       c.set(
@@ -113,14 +121,7 @@ export function createApp(deps: AppDeps) {
         allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
       }),
     )
-    .use(
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new ApiError(413, `Request body over ${MAX_BODY_BYTES / 1024} KiB`);
-        },
-      }),
-    )
+    .use((c, next) => (BODYLESS_METHODS.has(c.req.method) ? next() : limitBody(c, next)))
     .use(csrfGuard(deps.config.allowedOrigins))
     .use(jsonBodiesOnly)
     .use(inputHygiene())

@@ -67,7 +67,7 @@ export async function startServer(config: Config, options: StartOptions = {}) {
     const rows = await loadServerRows(db, ids);
     return new Map(rows.map((r) => [r.id, r]));
   });
-  const tickets = new BatchLoader<Principal>((hashes) => redeemTickets(db, hashes), {
+  const tickets = new BatchLoader<Principal>((tokens) => redeemTickets(db, config.auth.secret, tokens), {
     shareDuplicates: false,
   });
   const gateway = new Gateway({ hub, db, auth, config, logger, serverRows, tickets, keySockets });

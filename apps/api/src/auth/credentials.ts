@@ -77,6 +77,33 @@ export async function checkCredentials(
   return live;
 }
 
+/**
+ * The sessions behind these session tokens (the secret half of the cookie), if still good by
+ * the same rules as checkCredentials: one query for any number of them, keyed by token.
+ */
+export async function sessionsByToken(
+  db: Database,
+  tokens: readonly string[],
+): Promise<Map<string, Principal>> {
+  const now = new Date();
+  const rows = await db
+    .select({ token: session.token, sessionId: session.id, userId: user.id, role: user.role })
+    .from(session)
+    .innerJoin(user, eq(user.id, session.userId))
+    .where(and(anyOf(session.token, tokens), gt(session.expiresAt, now), userNotBanned(now)));
+  return new Map(
+    rows.map((row) => [
+      row.token,
+      {
+        userId: row.userId,
+        isAdmin: isAdminRole(row.role),
+        readOnly: false,
+        credential: { kind: "session", id: row.sessionId },
+      },
+    ]),
+  );
+}
+
 /** The principal behind one credential, or null if it is no longer good. */
 export async function principalFor(db: Database, credential: Credential): Promise<Principal | null> {
   const status = (await checkCredentials(db, [credential])).get(credentialKey(credential));

@@ -8,7 +8,6 @@ import type { ApiKeySockets } from "../auth/api-key-sockets.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { Principal } from "../auth/credentials.ts";
 import { resolvePrincipal } from "../auth/principal.ts";
-import { hashTicket } from "../auth/tickets.ts";
 import type { Config } from "../env.ts";
 import { isIdOf } from "../http/ids.ts";
 import type { Logger } from "../logger.ts";
@@ -35,7 +34,7 @@ export type GatewayDeps = {
   config: Config;
   logger: Logger;
   serverRows: BatchLoader<ServerRow>;
-  /** redeems tickets by hash, batched: see auth/tickets.ts */
+  /** redeems tickets, batched: see auth/tickets.ts */
   tickets: BatchLoader<Principal>;
   /** The per-API-key socket cap, shared with the other instances through the database. */
   keySockets: ApiKeySockets<Connection>;
@@ -195,11 +194,7 @@ export class Gateway {
   // ---- authentication --------------------------------------------------------------
 
   private authenticateWithTicket(conn: Connection, token: string) {
-    return this.authenticate(
-      conn,
-      async () => (await this.deps.tickets.load(hashTicket(token))) ?? null,
-      true,
-    );
+    return this.authenticate(conn, async () => (await this.deps.tickets.load(token)) ?? null, true);
   }
 
   private authenticateWithCookie(conn: Connection, headers: Headers) {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { wsTicket } from "@panel/db";
+import { redeemedWsTicket } from "@panel/db";
 import { WS_ERRORS } from "@panel/protocol";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,9 +50,12 @@ describe("WebSocket authentication", () => {
     const token = await ticketFor(srv, user);
     const sessionToken = decodeURIComponent(user.cookie.split("=")[1] ?? "").split(".")[0];
     expect(token).not.toBe(sessionToken);
+    (await connectAuthed(srv, token)).close();
     const hash = createHash("sha256").update(token).digest("hex");
-    const rows = await srv.db.select().from(wsTicket).where(eq(wsTicket.userId, user.id));
+    const rows = await srv.db.select().from(redeemedWsTicket).where(eq(redeemedWsTicket.tokenHash, hash));
     expect(rows.map((r) => r.tokenHash)).toEqual([hash]);
+    const all = JSON.stringify(await srv.db.select().from(redeemedWsTicket));
+    expect(all).not.toContain(token);
   });
 
   it("refuses an expired ticket", async () => {

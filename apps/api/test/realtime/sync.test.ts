@@ -56,7 +56,9 @@ describe("sync loop", () => {
     // per tick: the batched credential check and the snapshot query (plus, once a minute,
     // the expired-ticket cleanup, and the one-row upsert of this instance's socket counters)
     const sync = (qs: string[]) =>
-      qs.filter((q) => !/^delete from "ws_ticket"/.test(q) && !/^insert into "realtime_instance"/.test(q));
+      qs.filter(
+        (q) => !/^delete from "redeemed_ws_ticket"/.test(q) && !/^insert into "realtime_instance"/.test(q),
+      );
     for (const queries of [sync(few), sync(many)]) {
       expect(queries).toHaveLength(2);
       expect(queries.filter((q) => /from "servers"/.test(q))).toHaveLength(1);

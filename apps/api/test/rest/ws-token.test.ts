@@ -1,4 +1,4 @@
-import { wsTicket } from "@panel/db";
+import { redeemedWsTicket } from "@panel/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.ts";
 import { createUser, request } from "../support/factories.ts";
@@ -34,7 +34,8 @@ describe("GET /api/ws/token", () => {
     const a = await call(user.fetch("/api/ws/token"));
     const b = await call(user.fetch("/api/ws/token"));
     expect(a.body.token).not.toBe(b.body.token);
-    const rows = await srv.db.select().from(wsTicket);
+    for (const token of [a.body.token, b.body.token]) (await connectAuthed(srv, token)).close();
+    const rows = await srv.db.select().from(redeemedWsTicket);
     const stored = JSON.stringify(rows);
     expect(stored).not.toContain(a.body.token);
     expect(stored).not.toContain(b.body.token);

@@ -104,20 +104,16 @@ export const apikey = pgTable(
 );
 
 /**
- * Single-use WebSocket tickets. Only the SHA-256 of the token is stored; the ticket dies
- * with the session or API key that minted it (cascading foreign keys).
+ * WebSocket tickets already redeemed: what makes a ticket single-use across API instances.
+ * A ticket is signed and carries its own claims (see apps/api/src/auth/tickets.ts), so
+ * minting writes nothing; redeeming inserts the SHA-256 of the ticket here, and a conflict
+ * means it was used before. Rows outlive their ticket's expiry briefly and are then pruned.
  */
-export const wsTicket = pgTable(
-  "ws_ticket",
+export const redeemedWsTicket = pgTable(
+  "redeemed_ws_ticket",
   {
     tokenHash: text().primaryKey(),
-    userId: text()
-      .notNull()
-      .references(() => user.id, { onDelete: "cascade" }),
-    sessionId: text().references(() => session.id, { onDelete: "cascade" }),
-    apiKeyId: text().references(() => apikey.id, { onDelete: "cascade" }),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index().on(t.expiresAt)],
 );
