@@ -35,7 +35,7 @@ const KEY_SOCKET_STALE_PERIODS = 3;
 function urlToOpen(config: Config, port: number) {
   const url = new URL(config.publicUrl);
   if (config.port === 0) url.port = String(port);
-  return url.origin;
+  return url.href.replace(/\/$/, "");
 }
 
 export async function openDatabase(config: Config, queryLogger?: DrizzleLogger): Promise<DbHandle> {
