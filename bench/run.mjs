@@ -422,7 +422,7 @@ async function runPhase(run) {
       return;
     }
     logLines.push(line);
-    if (rec.msg === "panel API listening") listening(rec.port);
+    if (rec.msg?.startsWith("panel API listening")) listening(rec.port);
   });
   let inspectorUrl;
   server.stderr.on("data", (d) => {

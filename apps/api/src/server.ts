@@ -33,6 +33,13 @@ export type StartOptions = {
 /** A per-key socket row not refreshed for this many sync periods belongs to a dead instance. */
 const KEY_SOCKET_STALE_PERIODS = 3;
 
+/** Where to point a browser: the public URL, with the bound port when PORT=0 let the OS pick it. */
+function urlToOpen(config: Config, port: number) {
+  const url = new URL(config.publicUrl);
+  if (config.port === 0) url.port = String(port);
+  return url.href.replace(/\/$/, "");
+}
+
 export async function openDatabase(config: Config, queryLogger?: DrizzleLogger): Promise<DbHandle> {
   const handle = createDb({ ...config.database, logger: queryLogger });
   await runMigrations(handle);
@@ -83,7 +90,7 @@ export async function startServer(config: Config, options: StartOptions = {}) {
   const port = (server.address() as AddressInfo).port;
   gateway.start();
   if (options.startSyncLoop !== false) sync.start();
-  logger.info({ port, database: dbHandle.kind }, "panel API listening");
+  logger.info({ port, database: dbHandle.kind }, `panel API listening on ${urlToOpen(config, port)}`);
 
   let closing: Promise<void> | undefined;
   /** Stop accepting, stop syncing, close sockets with 1001, drain HTTP, close the pool. */

@@ -27,9 +27,3 @@ export type IdKind = keyof typeof ID_PREFIXES;
 export function newId(kind: IdKind, short: string = randomShortId()): string {
   return `${ID_PREFIXES[kind]}_${short}`;
 }
-
-/** `srv_abc123` -> `abc123`: the short form shown to users (and used in SFTP names). */
-export function shortIdOf(id: string): string {
-  const cut = id.indexOf("_");
-  return cut === -1 ? id : id.slice(cut + 1);
-}

@@ -40,7 +40,7 @@ export const allocationSchema = z.object({
 
 export const blueprintSchema = z.object({ id: z.string(), name: z.string() });
 
-/** The server object of `server:sync` and of `GET /api/servers/:id` (SPEC §4). */
+/** The server object of `server:sync` and of `GET /api/servers/:id` (docs/protocol.md#the-server-object). */
 export const serverSnapshotSchema = z.object({
   id: z.string(),
   shortId: z.string(),

@@ -39,7 +39,6 @@ export function fromZodError(error: ZodError, where: string): ApiError {
   return ApiError.badRequest(`${field}: ${issue.message}`, field);
 }
 
-const PG_UNIQUE_VIOLATION = "23505";
 const PG_FOREIGN_KEY_VIOLATION = "23503";
 
 /** postgres.js and PGlite both put the SQLSTATE on `code`; drizzle wraps it in `cause`. */
@@ -57,7 +56,6 @@ export function pgErrorCode(error: unknown): string | undefined {
  */
 const PG_REFUSED_TEXT = new Set(["22021", "22P02", "22P05"]);
 
-export const isUniqueViolation = (e: unknown) => pgErrorCode(e) === PG_UNIQUE_VIOLATION;
 export const isForeignKeyViolation = (e: unknown) => pgErrorCode(e) === PG_FOREIGN_KEY_VIOLATION;
 
 export function errorHandler(logger: Logger) {

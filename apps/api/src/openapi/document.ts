@@ -195,7 +195,7 @@ export function buildOpenApiDocument(registry: OpenApiRegistry): OpenApiDocument
       title: "Game Panel API",
       version: "1.0.0",
       description: [
-        "REST API of the game-server panel (SPEC §7). JSON in and out; every error is",
+        "REST API of the game-server panel. JSON in and out; every error is",
         '`{"error": "<text>", "field"?: "<name>"}`.',
         "",
         "Authenticate with the better-auth session cookie (`POST /api/auth/sign-in/email`) or,",

@@ -77,7 +77,8 @@ export const createdApiKeySchema = z.object({
 components.add(errorSchema, { id: "Error", description: "The API's one error shape." });
 components.add(serverSnapshotSchema, {
   id: "Server",
-  description: "A server: the `data` of `server:sync` and of `GET /api/servers/{id}` (SPEC §4).",
+  description:
+    "A server: the `data` of `server:sync` and of `GET /api/servers/{id}` (docs/protocol.md#the-server-object).",
   example: serverSnapshotExample,
 });
 components.add(serverStatusSchema, { id: "ServerStatus" });

@@ -1,110 +1,38 @@
 import {
+  authenticationDocs,
+  CLIENT_BEHAVIOUR,
+  CLIENT_MESSAGE_DOCS,
   type ClientMessage,
   clientMessageSchema,
+  LOSING_ACCESS,
+  SERVER_MESSAGE_DOCS,
   type ServerMessage,
   serverMessageSchema,
+  timingDocs,
   UNSUBSCRIBE_REASONS,
   WS_CLOSE,
+  WS_CLOSE_DOCS,
+  WS_CLOSE_REASON_DOCS,
+  WS_CLOSE_REASONS,
+  WS_ENDPOINT,
+  WS_ERROR_DOCS,
   WS_ERRORS,
+  WS_UPGRADE_ERROR_DOCS,
+  WS_UPGRADE_ERRORS,
 } from "@panel/protocol";
 import { z } from "zod";
 import type { Config } from "../env.ts";
-import { TOO_MANY_KEY_SOCKETS } from "../realtime/gateway.ts";
-import { serverSnapshotExample } from "./examples.ts";
 
 /**
- * The WebSocket protocol (SPEC §2–5) as data, generated from `@panel/protocol`: every message
- * type is read off the `clientMessageSchema`/`serverMessageSchema` unions with its JSON Schema,
- * every error string and close code off `WS_ERRORS`/`WS_CLOSE`, and the timings off the running
- * configuration. Only the prose and the examples are written here; the `Record<…>` types make
- * the compiler demand one for every message type, error and close code, and the tests parse
- * every example with its schema.
+ * The WebSocket protocol as data, rendered from the same source as docs/protocol.md: the
+ * message types are read off the `clientMessageSchema`/`serverMessageSchema` unions with their
+ * JSON Schema, the strings and codes off `WS_ERRORS`/`WS_CLOSE`/`WS_CLOSE_REASONS`/
+ * `WS_UPGRADE_ERRORS`, the prose off @panel/protocol's reference, and the numbers off the
+ * running configuration (docs/protocol.md shows the defaults).
  */
 
 type ClientType = ClientMessage["type"];
 type ServerType = ServerMessage["type"];
-
-const clientDocs: Record<ClientType, { description: string; replies: ServerType[]; example: ClientMessage }> =
-  {
-    auth: {
-      description:
-        "Authenticates with a ticket from `GET /api/ws/token` (one use, short-lived). Only needed when the upgrade carried no session cookie and no `?token=`.",
-      replies: ["auth_success", "auth_error"],
-      example: { type: "auth", token: "<ticket from GET /api/ws/token>" },
-    },
-    subscribe: {
-      description:
-        "Starts syncing one server. Its owner, its subusers and admins may subscribe; for anyone else (or an unknown id) the same `Server not found` error, so ids cannot be probed.",
-      replies: ["subscribed", "server:sync", "error"],
-      example: { type: "subscribe", serverId: "srv_abc123" },
-    },
-    unsubscribe: {
-      description: "Stops syncing one server.",
-      replies: ["unsubscribed"],
-      example: { type: "unsubscribe", serverId: "srv_abc123" },
-    },
-    ping: {
-      description: "Application-level heartbeat (the server also sends protocol-level pings).",
-      replies: ["pong"],
-      example: { type: "ping" },
-    },
-  };
-
-const serverDocs: Record<ServerType, { description: string; example: ServerMessage }> = {
-  auth_success: {
-    description:
-      "Authenticated: the first message, unprompted, when the upgrade carried a session cookie or `?token=`; else the reply to `auth`.",
-    example: { type: "auth_success", userId: "user_123" },
-  },
-  auth_error: {
-    description:
-      "Authentication failed (bad, used or expired ticket); or, later, the session/API key behind the connection was revoked, expired or its user banned — then the socket is closed with 4001 within one sync period.",
-    example: { type: "auth_error", error: WS_ERRORS.invalidSession },
-  },
-  subscribed: {
-    description: "Reply to `subscribe`; a first `server:sync` for that server follows at once.",
-    example: { type: "subscribed", serverId: "srv_abc123" },
-  },
-  unsubscribed: {
-    description:
-      "Reply to `unsubscribe`; or unprompted with `reason` when the server was deleted or the user lost access to it (subuser removed, ownership moved). Syncing stops.",
-    example: { type: "unsubscribed", serverId: "srv_abc123", reason: "access_revoked" },
-  },
-  pong: { description: "Reply to `ping`.", example: { type: "pong" } },
-  error: {
-    description: "A refused message; the connection stays open. `error` is one of the strings below.",
-    example: { type: "error", error: WS_ERRORS.serverNotFound, serverId: "srv_nope" },
-  },
-  "server:sync": {
-    description:
-      "The full state of one subscribed server, every sync period (and once right after `subscribed`). `data` is the object `GET /api/servers/{id}` returns.",
-    example: { type: "server:sync", serverId: "srv_abc123", data: serverSnapshotExample },
-  },
-};
-
-const errorDocs: Record<keyof typeof WS_ERRORS, string> = {
-  invalidSession:
-    "`auth_error`: the ticket is unknown, used or expired; or the session/API key died (then 4001).",
-  authRequired: "`subscribe` before authenticating.",
-  serverNotFound:
-    "`subscribe` to a server that does not exist or that the user may not see (with `serverId`).",
-  invalidMessage: "Not JSON, not an object, or missing/non-string fields.",
-  unknownType: "An unknown `type`.",
-  tooManySubscriptions: "Over the per-connection subscription cap (with `serverId`).",
-  rateLimited: "Over the inbound rate limit; a client that keeps going is closed with 1008.",
-};
-
-const closeDocs: Record<keyof typeof WS_CLOSE, string> = {
-  normal: "Normal closure. The only code after which clients should not reconnect.",
-  goingAway: "The server is shutting down; reconnect with backoff.",
-  policyViolation: `Kept sending over the rate limit; or the API key's socket cap is reached ("${TOO_MANY_KEY_SOCKETS}").`,
-  messageTooBig: "A frame over the size limit.",
-  tryAgainLater:
-    "The client's send buffer stayed over its limit (a slow reader), or the database is unavailable.",
-  unauthenticated:
-    "Not authenticated in time, or the session/API key was revoked, expired or its user banned.",
-};
-
 type Realtime = Config["realtime"];
 
 /** JSON Schema of one message (the client's as it may send it, the server's as it sends it). */
@@ -115,36 +43,16 @@ const schemaOf = (schema: z.ZodType, io: "input" | "output") => {
 
 const typeOf = (option: { shape: { type: { value: string } } }) => option.shape.type.value;
 
+const entriesOf = <K extends string, V>(record: Record<K, V>) => Object.entries(record) as [K, V][];
+
 export function buildWebsocketDoc(realtime: Realtime) {
-  const seconds = (ms: number) => `${ms / 1000} s`;
+  const auth = authenticationDocs(realtime);
   return {
     title: "Game Panel WebSocket protocol",
-    endpoint: "/api/ws",
-    url: "wss://<api-host>/api/ws (dev: ws://localhost:3001/api/ws)",
-    description:
-      "JSON text frames, one message per frame, each an object with a `type`. Generated from the shared zod schemas in @panel/protocol.",
-    authentication: {
-      timeout: `A connection not authenticated within ${seconds(realtime.authTimeoutMs)} is closed with ${WS_CLOSE.unauthenticated}.`,
-      ticket: `GET /api/ws/token (session cookie or x-api-key) answers {"token","userId"}: a ticket for exactly one authentication, valid ${seconds(realtime.ticketTtlMs)}, bound to the session or API key that minted it. Fetch a fresh one for every connection.`,
-      origin:
-        "Upgrades from a browser Origin not in the configured allow-list are refused; non-browser clients send no Origin and pass.",
-      flows: [
-        {
-          name: "cookie",
-          description:
-            "A valid better-auth session cookie on the upgrade request: the server sends `auth_success` first, unprompted.",
-        },
-        {
-          name: "auth message",
-          description: 'Send `{"type":"auth","token":"<ticket>"}`; reply `auth_success` or `auth_error`.',
-        },
-        {
-          name: "query string",
-          description:
-            "`/api/ws?token=<ticket>` for clients that cannot easily send a first message; the same replies, unprompted.",
-        },
-      ],
-    },
+    endpoint: WS_ENDPOINT.path,
+    url: WS_ENDPOINT.url,
+    description: `${WS_ENDPOINT.framing} Generated from the shared zod schemas in @panel/protocol.`,
+    authentication: auth,
     limits: {
       syncIntervalMs: realtime.syncIntervalMs,
       authTimeoutMs: realtime.authTimeoutMs,
@@ -156,37 +64,29 @@ export function buildWebsocketDoc(realtime: Realtime) {
       maxPayloadBytes: realtime.maxPayloadBytes,
       maxSocketsPerApiKey: realtime.maxSocketsPerApiKey || null,
     },
-    timings: [
-      `server:sync every ${seconds(realtime.syncIntervalMs)} for every subscribed server.`,
-      `Protocol-level pings every ${seconds(realtime.heartbeatMs)}; a peer that misses two in a row is terminated. {"type":"ping"} stays the application-level heartbeat.`,
-      `Inbound rate limit: a bucket of ${realtime.rateBurst} refilled at ${realtime.ratePerSecond} messages/s; over it, "${WS_ERRORS.rateLimited}", and ${WS_CLOSE.policyViolation} for a client that keeps going.`,
-      `At most ${realtime.maxSubscriptions} subscriptions per connection.`,
-      `A frame over ${realtime.maxPayloadBytes / 1024} KiB is refused by closing with ${WS_CLOSE.messageTooBig}.`,
-      `A slow reader whose send buffer is over its limit is skipped for that tick (every snapshot is the full state) and closed with ${WS_CLOSE.tryAgainLater} if it stays over.`,
-      `Revoking the session or API key, its expiry, or banning the user: auth_error then close ${WS_CLOSE.unauthenticated} within one sync period.`,
-      realtime.maxSocketsPerApiKey
-        ? `At most ${realtime.maxSocketsPerApiKey} concurrent sockets per API key (close ${WS_CLOSE.policyViolation}).`
-        : "No cap on concurrent sockets per API key (WS_MAX_SOCKETS_PER_API_KEY=0).",
-    ],
-    clientBehaviour:
-      "Wait for auth_success before subscribing, re-subscribe after reconnecting, reconnect with exponential backoff on any close other than 1000, and fetch a fresh ticket for every connection.",
+    timings: timingDocs(realtime),
+    losingAccess: LOSING_ACCESS,
+    clientBehaviour: CLIENT_BEHAVIOUR,
     clientMessages: clientMessageSchema.options.map((option) => {
       const type = typeOf(option) as ClientType;
-      return { type, ...clientDocs[type], schema: schemaOf(option, "input") };
+      return { type, ...CLIENT_MESSAGE_DOCS[type], schema: schemaOf(option, "input") };
     }),
     serverMessages: serverMessageSchema.options.map((option) => {
       const type = typeOf(option) as ServerType;
-      return { type, ...serverDocs[type], schema: schemaOf(option, "output") };
+      return { type, ...SERVER_MESSAGE_DOCS[type], schema: schemaOf(option, "output") };
     }),
-    errors: Object.entries(WS_ERRORS).map(([key, error]) => ({
+    errors: entriesOf(WS_ERRORS).map(([key, error]) => ({ key, error, ...WS_ERROR_DOCS[key] })),
+    closeCodes: entriesOf(WS_CLOSE).map(([name, code]) => ({ name, code, when: WS_CLOSE_DOCS[name] })),
+    closeReasons: entriesOf(WS_CLOSE_REASONS).map(([key, reason]) => ({
+      key,
+      reason,
+      code: WS_CLOSE[WS_CLOSE_REASON_DOCS[key].code],
+      when: WS_CLOSE_REASON_DOCS[key].when,
+    })),
+    upgradeErrors: entriesOf(WS_UPGRADE_ERRORS).map(([key, error]) => ({
       key,
       error,
-      when: errorDocs[key as keyof typeof WS_ERRORS],
-    })),
-    closeCodes: Object.entries(WS_CLOSE).map(([name, code]) => ({
-      name,
-      code,
-      when: closeDocs[name as keyof typeof WS_CLOSE],
+      ...WS_UPGRADE_ERROR_DOCS[key],
     })),
     unsubscribeReasons: [...UNSUBSCRIBE_REASONS],
   };
@@ -249,6 +149,10 @@ table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:.3
 <p>${prose(doc.authentication.ticket)}</p>
 <p>${prose(doc.authentication.timeout)}</p>
 <p>${prose(doc.authentication.origin)}</p>
+<h3 id="upgrade-refusals">Upgrade refusals</h3>
+<table><thead><tr><th>status</th><th>body</th><th>when</th></tr></thead><tbody>
+${rows(doc.upgradeErrors.map((u) => [String(u.status), `<code>${escapeHtml(JSON.stringify({ error: u.error }))}</code>`, prose(u.when)]))}
+</tbody></table>
 
 <h2 id="timings">Timings and limits</h2>
 <ul>${doc.timings.map((t) => `<li>${prose(t)}</li>`).join("")}</ul>
@@ -262,14 +166,21 @@ ${doc.serverMessages.map((m) => messageSection(m, "server")).join("\n")}
 
 <h2 id="errors">Error strings</h2>
 <p>Sent as <code>{"type":"error","error":"…"}</code> (or <code>auth_error</code>); clients match on them exactly.</p>
-<table><thead><tr><th>error</th><th>when</th></tr></thead><tbody>
-${rows(doc.errors.map((e) => [`<code>${escapeHtml(e.error)}</code>`, prose(e.when)]))}
+<table><thead><tr><th>error</th><th>sent as</th><th>when</th></tr></thead><tbody>
+${rows(doc.errors.map((e) => [`<code>${escapeHtml(e.error)}</code>`, `<code>${e.sentAs}</code>`, prose(e.when)]))}
 </tbody></table>
 
 <h2 id="close-codes">Close codes</h2>
 <table><thead><tr><th>code</th><th>name</th><th>when</th></tr></thead><tbody>
 ${rows(doc.closeCodes.map((c) => [`<code>${c.code}</code>`, escapeHtml(c.name), prose(c.when)]))}
 </tbody></table>
+<h3 id="close-reasons">Close reasons</h3>
+<table><thead><tr><th>reason</th><th>code</th><th>when</th></tr></thead><tbody>
+${rows(doc.closeReasons.map((r) => [`<code>${escapeHtml(r.reason)}</code>`, `<code>${r.code}</code>`, prose(r.when)]))}
+</tbody></table>
+
+<h2 id="losing-access">Losing access</h2>
+${doc.losingAccess.map((p) => `<p>${prose(p)}</p>`).join("\n")}
 <p>Unsubscribe reasons: ${doc.unsubscribeReasons.map((r) => `<code>${escapeHtml(r)}</code>`).join(", ")}.</p>
 </body>
 </html>

@@ -2,7 +2,7 @@ import type { ServerSyncMessage } from "@panel/protocol";
 import * as ws from "ws";
 import { type ServerRow, toSnapshot } from "../servers/snapshots.ts";
 
-/** The `server:sync` message of a row (SPEC §4). */
+/** The `server:sync` message of a row (docs/protocol.md#server-messages). */
 export function snapshotMessage(row: ServerRow): ServerSyncMessage {
   return { type: "server:sync", serverId: row.id, data: toSnapshot(row) };
 }

@@ -2,7 +2,13 @@ import type { IncomingMessage } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Database } from "@panel/db";
-import { type ClientMessage, WS_CLOSE, WS_ERRORS } from "@panel/protocol";
+import {
+  type ClientMessage,
+  WS_CLOSE,
+  WS_CLOSE_REASONS,
+  WS_ERRORS,
+  WS_UPGRADE_ERRORS,
+} from "@panel/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { ApiKeySockets } from "../auth/api-key-sockets.ts";
 import type { Auth } from "../auth/auth.ts";
@@ -23,9 +29,9 @@ export const WS_PATH = "/api/ws";
 
 /** Rejected messages in a row (without calming down) before the socket is closed. */
 const MAX_STRIKES = 20;
-const UNAVAILABLE = "Service temporarily unavailable";
+const UNAVAILABLE = WS_ERRORS.unavailable;
 /** Sent (as `auth_error`) when an API key already holds `WS_MAX_SOCKETS_PER_API_KEY` sockets. */
-export const TOO_MANY_KEY_SOCKETS = "Too many connections for this API key";
+export const TOO_MANY_KEY_SOCKETS = WS_ERRORS.tooManyKeySockets;
 
 export type GatewayDeps = {
   hub: Hub;
@@ -50,7 +56,7 @@ function rejectUpgrade(socket: Duplex, status: number, error: string) {
 
 const ignore = () => {};
 
-/** `/api/ws`: upgrades, authentication and the client messages of SPEC §2–3. */
+/** `/api/ws`: upgrades, authentication and the client messages of docs/protocol.md. */
 export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly allowedOrigins: Set<string>;
@@ -76,9 +82,10 @@ export class Gateway {
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", ignore); // a peer resetting mid-handshake must not crash the process
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== WS_PATH) return rejectUpgrade(socket, 404, "Not found");
+    if (url.pathname !== WS_PATH) return rejectUpgrade(socket, 404, WS_UPGRADE_ERRORS.notFound);
     const origin = req.headers.origin;
-    if (origin && !this.allowedOrigins.has(origin)) return rejectUpgrade(socket, 403, "Origin not allowed");
+    if (origin && !this.allowedOrigins.has(origin))
+      return rejectUpgrade(socket, 403, WS_UPGRADE_ERRORS.originNotAllowed);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, url));
   };
 
@@ -258,7 +265,7 @@ export class Gateway {
     const { hub } = this.deps;
     for (const conn of hub.unauthenticated) {
       if (now - conn.openedAt >= this.limits.authTimeoutMs) {
-        hub.close(conn, WS_CLOSE.unauthenticated, "Authentication timeout");
+        hub.close(conn, WS_CLOSE.unauthenticated, WS_CLOSE_REASONS.authTimeout);
       }
     }
     if (now - this.lastHeartbeat < this.limits.heartbeatMs) return;
@@ -278,7 +285,7 @@ export class Gateway {
   async close(timeoutMs = 5000) {
     clearInterval(this.sweepTimer);
     const sockets = [...this.deps.hub.connections].map((c) => c.socket);
-    for (const ws of sockets) ws.close(WS_CLOSE.goingAway, "Server shutting down");
+    for (const ws of sockets) ws.close(WS_CLOSE.goingAway, WS_CLOSE_REASONS.shuttingDown);
     const closed = sockets.map((ws) =>
       ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise((r) => ws.once("close", r)),
     );

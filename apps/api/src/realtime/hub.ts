@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type ServerMessage, WS_CLOSE, WS_ERRORS } from "@panel/protocol";
+import { type ServerMessage, WS_CLOSE, WS_CLOSE_REASONS, WS_ERRORS } from "@panel/protocol";
 import { WebSocket } from "ws";
 import { credentialKey, type Principal } from "../auth/credentials.ts";
 import type { Connection } from "./connection.ts";
@@ -135,10 +135,10 @@ export class Hub {
     this.send(conn, { type: "unsubscribed", serverId, reason: "access_revoked" });
   }
 
-  /** The credential behind the socket is no longer good (SPEC §4). */
+  /** The credential behind the socket is no longer good (docs/protocol.md#losing-access). */
   revokeAuth(conn: Connection) {
     this.send(conn, { type: "auth_error", error: WS_ERRORS.invalidSession });
-    this.close(conn, WS_CLOSE.unauthenticated, "Session revoked");
+    this.close(conn, WS_CLOSE.unauthenticated, WS_CLOSE_REASONS.sessionRevoked);
   }
 
   close(conn: Connection, code: number, reason: string) {

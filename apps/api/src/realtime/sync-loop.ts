@@ -1,5 +1,5 @@
 import type { Database } from "@panel/db";
-import { WS_CLOSE } from "@panel/protocol";
+import { WS_CLOSE, WS_CLOSE_REASONS } from "@panel/protocol";
 import { DrizzleQueryError } from "drizzle-orm";
 import { WebSocket } from "ws";
 import { checkCredentials } from "../auth/credentials.ts";
@@ -234,7 +234,8 @@ export class SyncLoop {
       conn.slowTicks = 0;
       return false;
     }
-    if (++conn.slowTicks >= MAX_SLOW_TICKS) this.hub.close(conn, WS_CLOSE.tryAgainLater, "Send buffer full");
+    if (++conn.slowTicks >= MAX_SLOW_TICKS)
+      this.hub.close(conn, WS_CLOSE.tryAgainLater, WS_CLOSE_REASONS.sendBufferFull);
     return true;
   }
 

@@ -41,7 +41,7 @@ function findServerRows(db: Database, where: SQL, extra: Pick<FindManyArgs, "lim
 
 export type ServerRow = Awaited<ReturnType<typeof findServerRows>>[number];
 
-/** The wire shape of SPEC §4, keys in the documented order. */
+/** The wire shape of docs/protocol.md#the-server-object, keys in the documented order. */
 export function toSnapshot(row: ServerRow): ServerSnapshot {
   return {
     id: row.id,
@@ -103,12 +103,12 @@ export function sameRowData(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** The users who may see a server besides admins: its owner and its subusers (SPEC §3). */
+/** The users who may see a server besides admins: its owner and its subusers (docs/protocol.md#client-messages). */
 export function viewersOf(row: ServerRow): string[] {
   return [row.ownerId, ...row.subusers.map((s) => s.userId)];
 }
 
-/** Owner, subusers and admins may see a server (SPEC §3). */
+/** Owner, subusers and admins may see a server (docs/protocol.md#client-messages). */
 export function canSee(row: ServerRow, userId: string, isAdmin: boolean): boolean {
   return isAdmin || viewersOf(row).includes(userId);
 }

@@ -241,6 +241,20 @@ describe("GET /api/admin/servers: new filters and sorts", () => {
     expect(mixed).toMatchObject({ status: 400, body: bad("cursor") });
   });
 
+  it("pages past the longest names a cursor carries (one cursor bound for every listing)", async () => {
+    const owner = await createUser(srv);
+    // 100 control characters: JSON escapes each to six bytes, so the cursor is ~850 characters.
+    const longest = "\u0001".repeat(100);
+    const a = await adminCreateServer(srv, admin, owner.id, { name: longest });
+    const b = await adminCreateServer(srv, admin, owner.id, { name: longest });
+    const first = await list({ ownerId: owner.id, sort: "name", limit: "1" });
+    expect(first.body.nextCursor.length).toBeGreaterThan(512);
+    const second = await list({ ownerId: owner.id, sort: "name", limit: "1", cursor: first.body.nextCursor });
+    expect(second.status).toBe(200);
+    expect([...ids(first.body), ...ids(second.body)].sort()).toEqual([a.id, b.id].sort());
+    expect((await list({ cursor: "x".repeat(1025) })).body).toEqual(bad("cursor"));
+  });
+
   it("keeps createdAt (newest first) as the default", async () => {
     const owner = await createUser(srv);
     const a = await adminCreateServer(srv, admin, owner.id, { name: "zzz" });

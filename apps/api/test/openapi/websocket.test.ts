@@ -3,7 +3,9 @@ import {
   serverMessageSchema,
   UNSUBSCRIBE_REASONS,
   WS_CLOSE,
+  WS_CLOSE_REASONS,
   WS_ERRORS,
+  WS_UPGRADE_ERRORS,
 } from "@panel/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WebsocketDoc } from "../../src/openapi/websocket.ts";
@@ -47,6 +49,8 @@ describe("GET /api/docs/websocket", () => {
     for (const error of Object.values(WS_ERRORS)) expect(html, error).toContain(escapeHtml(error));
     for (const code of Object.values(WS_CLOSE)) expect(html, String(code)).toContain(`<code>${code}</code>`);
     for (const reason of UNSUBSCRIBE_REASONS) expect(html).toContain(reason);
+    for (const reason of Object.values(WS_CLOSE_REASONS)) expect(html, reason).toContain(escapeHtml(reason));
+    for (const error of Object.values(WS_UPGRADE_ERRORS)) expect(html, error).toContain(escapeHtml(error));
   });
 
   it("describes the three ways to authenticate and the timings, from the running config", () => {
@@ -75,6 +79,8 @@ describe("GET /api/docs/websocket.json", () => {
   it("has every WS_ERRORS string and WS_CLOSE code", () => {
     expect(doc.errors.map((e) => e.error)).toEqual(Object.values(WS_ERRORS));
     expect(doc.closeCodes.map((c) => c.code)).toEqual(Object.values(WS_CLOSE));
+    expect(doc.closeReasons.map((r) => r.reason)).toEqual(Object.values(WS_CLOSE_REASONS));
+    expect(doc.upgradeErrors.map((u) => u.error)).toEqual(Object.values(WS_UPGRADE_ERRORS));
     expect(doc.limits).toMatchObject({ maxSubscriptions: 42, syncIntervalMs: 5000, authTimeoutMs: 10_000 });
   });
 });

@@ -90,7 +90,7 @@ describe("GET /api/servers", () => {
 });
 
 describe("GET /api/servers/:id", () => {
-  it("returns the exact SPEC §4 object to the owner", async () => {
+  it("returns the exact documented server object to the owner", async () => {
     const owner = await createUser(srv);
     const created = await createServer(srv, owner, { name: "my-server", status: "running" });
     const [alloc] = await srv.db.select().from(allocations).where(eq(allocations.serverId, created.id));

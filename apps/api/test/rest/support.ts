@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import type { RunningServer } from "../../src/server.ts";
 import { createNode, request, type TestUser } from "../support/factories.ts";
 
-/** SPEC §4 keys, in the documented order. */
+/** The server object's keys (docs/protocol.md#the-server-object), in the documented order. */
 export const SERVER_KEYS = [
   "id",
   "shortId",
@@ -61,7 +61,7 @@ export async function call(
   return { status: r.status, body, headers: r.headers };
 }
 
-/** Asserts the exact SPEC §4 shape: schema-valid, no extra keys, keys in documented order. */
+/** Asserts the exact server-object shape (docs/protocol.md#the-server-object): schema-valid, no extra keys, keys in documented order. */
 export function expectServerShape(value: unknown): ServerSnapshot {
   const parsed = serverSnapshotSchema.parse(value);
   // parse strips unknown keys, so equality proves there are none

@@ -4,7 +4,7 @@ import { authSessionSchema, authUserSchema, pluginApiKeySchema } from "../schema
 
 /**
  * better-auth's endpoints under `/api/auth/*` (one wildcard mount in `app.ts`). Its request
- * schemas are internal to it, so the ones SPEC names and the api-key plugin's are described
+ * schemas are internal to it, so the ones the panel's clients call and the api-key plugin's are described
  * here, as the client sends them.
  */
 const email = z.email();

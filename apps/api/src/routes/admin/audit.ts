@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { queryParams } from "../../http/validate.ts";
-import { decodeKeyset, encodeKeyset, idParam, limitParam, pageOf } from "./keyset.ts";
+import { cursorParam, decodeKeyset, encodeKeyset, idParam, limitParam, pageOf } from "./keyset.ts";
 
 export const listAuditQuerySchema = z.object({
   actorId: idParam.optional(),
@@ -16,7 +16,7 @@ export const listAuditQuerySchema = z.object({
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   limit: limitParam(100, 50),
-  cursor: z.string().max(512).optional(),
+  cursor: cursorParam,
 });
 
 const CURSOR_TAG = "audit";

@@ -50,8 +50,16 @@ export const limitParam = (max = 100, fallback = 50) =>
     .pipe(z.number().int().min(1).max(max))
     .default(fallback);
 
+/**
+ * `cursor` as a query parameter, the one bound for every keyset listing: long enough for the
+ * longest cursor any listing mints (a 100-character name of escaped control characters is
+ * 600 bytes of JSON, some 850 characters of base64url).
+ */
 export const cursorParam = z.string().max(1024).optional();
 export const idParam = z.string().min(1).max(128);
+
+/** `%search%` for `ILIKE`, with the pattern characters of `search` itself escaped. */
+export const containsPattern = (search: string) => `%${search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
 /** A page of `limit + 1` fetched rows: the page itself and whether there is more. */
 export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string) {

@@ -18,7 +18,7 @@ import { ApiError } from "../../http/errors.ts";
 import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
 import { allocationListSchema, claimAllocations, releaseAllocations } from "../../servers/allocations.ts";
 import { findServerRows, loadServerRow, type ServerRow, toSnapshot } from "../../servers/snapshots.ts";
-import { decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
+import { containsPattern, cursorParam, decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
 import { nameSchema } from "./named-catalog.ts";
 
 const id = z.string().min(1).max(128);
@@ -98,7 +98,7 @@ export const listServersQuerySchema = z.object({
   /** `createdAt`: newest first (default); `name`: A→Z. Ties are broken by id. */
   sort: z.enum(SERVER_SORTS).default("createdAt"),
   limit: limitParam(100, 50),
-  cursor: z.string().max(512).optional(),
+  cursor: cursorParam,
 });
 
 async function assertExists(
@@ -111,8 +111,6 @@ async function assertExists(
   const [found] = await tx.select({ id: table.id }).from(table).where(eq(table.id, rowId)).for("share");
   if (!found) throw ApiError.badRequest(`${what} not found`, field);
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
 /** Keyset ordering per sort: the cursor carries the sort key and the id, tagged with the sort. */
 const ORDERINGS = {
@@ -245,7 +243,7 @@ export function adminServerRoutes(deps: AppDeps) {
           : undefined,
       ];
       if (q.search) {
-        const pattern = `%${escapeLike(q.search)}%`;
+        const pattern = containsPattern(q.search);
         filters.push(
           or(ilike(servers.name, pattern), ilike(servers.id, pattern), ilike(servers.shortId, pattern)),
         );

@@ -7,13 +7,13 @@ import { ADMIN_ROLE, isAdminRole } from "../../auth/auth.ts";
 import type { AppDeps, AppEnv } from "../../http/context.ts";
 import { ApiError } from "../../http/errors.ts";
 import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
-import { decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
+import { containsPattern, cursorParam, decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
 
 export const listUsersQuerySchema = z.object({
   /** case-insensitive substring of the email or the name */
   search: z.string().trim().max(100).optional(),
   limit: limitParam(100, 50),
-  cursor: z.string().max(512).optional(),
+  cursor: cursorParam,
 });
 
 export const banUserSchema = z.strictObject({
@@ -73,8 +73,6 @@ function userView(row: UserRow) {
   };
 }
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-
 /**
  * `/api/admin/users`: list/search, ban, unban, revoke sessions, set role. The writes are the
  * admin plugin's (same columns, same effects: a ban also ends the user's sessions), done in our
@@ -102,7 +100,7 @@ export function adminUserRoutes(deps: AppDeps) {
       const q = queryParams(c, listUsersQuerySchema);
       const filters: (SQL | undefined)[] = [];
       if (q.search) {
-        const pattern = `%${escapeLike(q.search)}%`;
+        const pattern = containsPattern(q.search);
         filters.push(or(ilike(user.email, pattern), ilike(user.name, pattern)));
       }
       if (q.cursor) {

@@ -1,0 +1,38 @@
+import type { ServerSnapshot } from "./server.ts";
+
+/** The example server of docs/protocol.md#the-server-object; tests parse it with `serverSnapshotSchema` so it cannot drift. */
+export const serverSnapshotExample = {
+  id: "srv_abc123",
+  shortId: "abc123",
+  name: "my-server",
+  status: "running",
+  suspended: false,
+  containerId: "container_xyz",
+  memory: 2048,
+  disk: 10240,
+  cpu: 100,
+  cpuPinning: null,
+  swap: 0,
+  oomKillDisable: false,
+  backupLimit: 5,
+  nodeId: "node_456",
+  blueprintId: "bp_789",
+  ownerId: "user_123",
+  createdAt: "2026-03-01T12:00:00.000Z",
+  updatedAt: "2026-03-01T12:30:00.000Z",
+  node: {
+    id: "node_456",
+    shortId: "node456",
+    displayName: "US-East-1",
+    host: "node1.example.com",
+    port: 443,
+    protocol: "https",
+    sftpPort: 2022,
+    isOnline: true,
+    fqdn: "node1.example.com",
+    daemonPort: 8080,
+    location: { id: "loc_123", name: "US East" },
+  },
+  allocations: [{ id: "alloc_111", ip: "0.0.0.0", port: 25565, isPrimary: true }],
+  blueprint: { id: "bp_789", name: "Minecraft Java" },
+} satisfies ServerSnapshot;
