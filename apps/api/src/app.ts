@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { clientIp } from "./audit/record.ts";
 import type { AppDeps, AppEnv } from "./http/context.ts";
-import { ApiError, errorHandler } from "./http/errors.ts";
+import { ApiError, errorHandler, retryAfterOnEvery429 } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
 import { adminAuditRoutes } from "./routes/admin/audit.ts";
 import { adminBlueprintRoutes } from "./routes/admin/blueprints.ts";
@@ -34,6 +34,7 @@ export function createApp(deps: AppDeps) {
     .route("/overview", adminOverviewRoutes(deps));
 
   const api = new Hono<AppEnv>()
+    .use(retryAfterOnEvery429)
     .use(async (c, next) => {
       c.set("clientIp", clientIp(c, deps.config.trustProxy));
       await next();
