@@ -357,7 +357,7 @@ async function runPhase(run) {
     SYNC_FANOUT: run.fanout,
     WS_MAX_SUBSCRIPTIONS: String(Math.max(100, opts.k)),
     // The load generator has up to 128 sockets authenticating at once from one source address.
-    WS_MAX_UNAUTHENTICATED_PER_ADDRESS: "256",
+    WS_MAX_UNAUTHED_PER_ADDRESS: "256",
   };
   // The API's default socket cap keeps 10% of the open-file limit (at least 1024) for other files.
   const fdNeed = Math.max(opts.connections + 1024, Math.ceil(opts.connections / 0.9) + 1);

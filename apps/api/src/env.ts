@@ -50,7 +50,7 @@ const envSchema = z
     WS_MAX_SOCKETS_PER_API_KEY: z.coerce.number().int().min(0).default(0),
     // Unset: derived from the open-file limit at start (realtime/socket-caps.ts).
     WS_MAX_SOCKETS: z.coerce.number().int().min(1).optional(),
-    WS_MAX_UNAUTHENTICATED_PER_ADDRESS: z.coerce.number().int().min(1).default(64),
+    WS_MAX_UNAUTHED_PER_ADDRESS: z.coerce.number().int().min(1).default(64),
     WS_TICKET_BURST: z.coerce.number().int().min(1).default(120),
     WS_TICKET_PER_SECOND: z.coerce.number().min(0.01).default(2),
     // Bench only: the sync fan-out strategy, or several used in turn tick by tick (`fast,naive`;
@@ -109,7 +109,7 @@ function toConfig(e: z.infer<typeof envSchema>) {
       ticketTtlMs: e.WS_TICKET_TTL_MS,
       maxSocketsPerApiKey: e.WS_MAX_SOCKETS_PER_API_KEY,
       maxSockets: e.WS_MAX_SOCKETS,
-      maxUnauthenticatedPerAddress: e.WS_MAX_UNAUTHENTICATED_PER_ADDRESS,
+      maxUnauthenticatedPerAddress: e.WS_MAX_UNAUTHED_PER_ADDRESS,
       ticketRate: { burst: e.WS_TICKET_BURST, perSecond: e.WS_TICKET_PER_SECOND },
       maxPayloadBytes: 64 * 1024,
       fanout: e.SYNC_FANOUT,

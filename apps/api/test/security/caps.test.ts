@@ -107,7 +107,7 @@ describe("unauthenticated sockets per client address", () => {
   let srv: RunningServer;
   let user: TestUser;
   beforeAll(async () => {
-    srv = await startTestServer({ env: { WS_MAX_UNAUTHENTICATED_PER_ADDRESS: "5" } });
+    srv = await startTestServer({ env: { WS_MAX_UNAUTHED_PER_ADDRESS: "5" } });
     user = await createUser(srv);
   });
   afterAll(() => srv.close());
@@ -149,7 +149,7 @@ describe("behind a trusted proxy", () => {
   let proxied: RunningServer;
   beforeAll(async () => {
     proxied = await startTestServer({
-      env: { WS_MAX_UNAUTHENTICATED_PER_ADDRESS: "2", TRUST_PROXY: "true" },
+      env: { WS_MAX_UNAUTHED_PER_ADDRESS: "2", TRUST_PROXY: "true" },
     });
   });
   afterAll(() => proxied.close());

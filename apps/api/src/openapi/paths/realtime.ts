@@ -47,7 +47,7 @@ export function registerRealtime(registry: OpenApiRegistry) {
     errors: {
       403: "Origin not allowed: a browser `Origin` outside `ALLOWED_ORIGINS`.",
       429: [
-        "Too many unauthenticated connections from this address (`WS_MAX_UNAUTHENTICATED_PER_ADDRESS`);",
+        "Too many unauthenticated connections from this address (`WS_MAX_UNAUTHED_PER_ADDRESS`);",
         "authenticated sockets do not count. `Retry-After` gives the seconds to wait.",
       ].join(" "),
     },
