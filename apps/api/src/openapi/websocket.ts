@@ -167,6 +167,7 @@ export function buildWebsocketDoc(realtime: Realtime) {
       realtime.maxSocketsPerApiKey
         ? `At most ${realtime.maxSocketsPerApiKey} concurrent sockets per API key (close ${WS_CLOSE.policyViolation}).`
         : "No cap on concurrent sockets per API key (WS_MAX_SOCKETS_PER_API_KEY=0).",
+      `Upgrades are refused with 429 (and Retry-After) while the client's address holds ${realtime.maxUnauthenticatedPerAddress} sockets that have not authenticated yet (authenticated ones do not count), and with 503 (and Retry-After) while the instance holds its total (WS_MAX_SOCKETS, by default derived from its open-file limit).`,
     ],
     clientBehaviour:
       "Wait for auth_success before subscribing, re-subscribe after reconnecting, reconnect with exponential backoff on any close other than 1000, and fetch a fresh ticket for every connection.",
