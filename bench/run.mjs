@@ -383,8 +383,11 @@ async function runPhase(run) {
     // takes longer than a real client's mint-then-connect ever would
     WS_TICKET_TTL_MS: String(Math.max(60_000, opts.connections * 60)),
     WS_MAX_SUBSCRIPTIONS: String(Math.max(100, opts.k)),
+    // The load generator has up to 128 sockets authenticating at once from one source address.
+    WS_MAX_UNAUTHED_PER_ADDRESS: "256",
   };
-  const fdNeed = opts.connections + 1024;
+  // The API's default socket cap keeps 10% of the open-file limit (at least 1024) for other files.
+  const fdNeed = Math.max(opts.connections + 1024, Math.ceil(opts.connections / 0.9) + 1);
   // The inspector (loopback, random port) lets the bench ask for a full GC to measure what the
   // connections hold apart from garbage, and profile the ticks; nothing attaches to it until then.
   const nodeArgs = ["--inspect=127.0.0.1:0", ...PRODUCT_NODE_FLAGS, ...opts.apiNodeFlags];

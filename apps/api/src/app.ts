@@ -7,7 +7,7 @@ import { CLIENT_ADDRESS_HEADER } from "./auth/auth.ts";
 import { SignInThrottle } from "./auth/sign-in-throttle.ts";
 import { clientAddress } from "./http/client-address.ts";
 import type { AppDeps, AppEnv } from "./http/context.ts";
-import { ApiError, errorHandler } from "./http/errors.ts";
+import { ApiError, errorHandler, retryAfterOnEvery429 } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
 import { inputHygiene } from "./http/hygiene.ts";
 import { csrfGuard, jsonBodiesOnly, securityHeaders } from "./http/security.ts";
@@ -106,6 +106,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   const api = new Hono<AppEnv>()
+    .use(retryAfterOnEvery429)
     .use(async (c, next) => {
       c.set(
         "clientIp",

@@ -55,6 +55,11 @@ const envSchema = z
     WS_TICKET_TTL_MS: z.coerce.number().int().min(1000).default(60_000),
     // Concurrent sockets one API key may hold across all instances; 0 = unlimited.
     WS_MAX_SOCKETS_PER_API_KEY: z.coerce.number().int().min(0).default(0),
+    // Unset: derived from the open-file limit at start (realtime/socket-caps.ts).
+    WS_MAX_SOCKETS: z.coerce.number().int().min(1).optional(),
+    WS_MAX_UNAUTHED_PER_ADDRESS: z.coerce.number().int().min(1).default(64),
+    WS_TICKET_BURST: z.coerce.number().int().min(1).default(120),
+    WS_TICKET_PER_SECOND: z.coerce.number().min(0.01).default(2),
   })
   .superRefine(refuseUnsafeProduction)
   .refine((e) => !e.ADMIN_EMAIL === !e.ADMIN_PASSWORD, {
@@ -136,6 +141,9 @@ function toConfig(e: Env) {
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       ticketTtlMs: e.WS_TICKET_TTL_MS,
       maxSocketsPerApiKey: e.WS_MAX_SOCKETS_PER_API_KEY,
+      maxSockets: e.WS_MAX_SOCKETS,
+      maxUnauthenticatedPerAddress: e.WS_MAX_UNAUTHED_PER_ADDRESS,
+      ticketRate: { burst: e.WS_TICKET_BURST, perSecond: e.WS_TICKET_PER_SECOND },
       maxPayloadBytes: 64 * 1024,
     },
   };

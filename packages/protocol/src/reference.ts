@@ -30,6 +30,8 @@ export type ProtocolLimits = {
   maxPayloadBytes: number;
   /** 0: no cap */
   maxSocketsPerApiKey: number;
+  /** sockets one client address may hold before they authenticate */
+  maxUnauthenticatedPerAddress: number;
 };
 
 export const PROTOCOL_DEFAULTS: ProtocolLimits = {
@@ -42,6 +44,7 @@ export const PROTOCOL_DEFAULTS: ProtocolLimits = {
   ratePerSecond: 20,
   maxPayloadBytes: 64 * 1024,
   maxSocketsPerApiKey: 0,
+  maxUnauthenticatedPerAddress: 64,
 };
 
 export const WS_ENDPOINT = {
@@ -217,6 +220,7 @@ export function timingDocs(limits: ProtocolLimits): string[] {
     limits.maxSocketsPerApiKey
       ? `At most ${limits.maxSocketsPerApiKey} concurrent sockets per API key (close ${WS_CLOSE.policyViolation}).`
       : `No cap on concurrent sockets per API key (\`WS_MAX_SOCKETS_PER_API_KEY=0\`; over a cap: close ${WS_CLOSE.policyViolation}).`,
+    `Upgrades are refused with 429 (and \`Retry-After\`) while the client's address holds ${limits.maxUnauthenticatedPerAddress} sockets that have not authenticated yet (authenticated ones do not count), and with 503 (and \`Retry-After\`) while the instance holds its total (\`WS_MAX_SOCKETS\`, by default derived from its open-file limit).`,
   ];
 }
 

@@ -6,12 +6,19 @@ import type { Auth } from "./auth.ts";
 import { type Principal, principalFor, sessionsByToken } from "./credentials.ts";
 
 const API_KEY_HEADER = "x-api-key";
+/** When the api-key plugin does not say how long (it gives `details.tryAgainIn` in ms). */
+const FALLBACK_RETRY_AFTER_S = 60;
+
+function retryAfterSeconds(error: object): number {
+  const ms = (error as { details?: { tryAgainIn?: unknown } }).details?.tryAgainIn;
+  return typeof ms === "number" && ms > 0 ? Math.ceil(ms / 1000) : FALLBACK_RETRY_AFTER_S;
+}
 
 async function fromApiKey(auth: Auth, db: Database, key: string): Promise<Principal | null> {
   const result = await auth.api.verifyApiKey({ body: { key } });
   if (!result.valid || !result.key) {
     if (result.error?.code === "RATE_LIMITED") {
-      throw new ApiError(429, "API key rate limit exceeded");
+      throw ApiError.tooManyRequests("API key rate limit exceeded", retryAfterSeconds(result.error));
     }
     return null;
   }

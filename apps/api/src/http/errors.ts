@@ -1,10 +1,13 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import type { Logger } from "../logger.ts";
 
 /** The API's one error type; `onError` turns it into `{"error": "...", "field"?: "..."}`. */
 export class ApiError extends Error {
+  /** Whole seconds for `Retry-After` (429 errors). */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly status: ContentfulStatusCode,
     message: string,
@@ -18,7 +21,28 @@ export class ApiError extends Error {
   static forbidden = (message = "Forbidden") => new ApiError(403, message);
   static notFound = (message = "Not found") => new ApiError(404, message);
   static conflict = (message: string, field?: string) => new ApiError(409, message, field);
+  static tooManyRequests = (message: string, retryAfterSeconds: number) => {
+    const error = new ApiError(429, message);
+    error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    return error;
+  };
 }
+
+/** When better-auth gives no better figure. */
+const DEFAULT_RETRY_AFTER_S = 60;
+
+/**
+ * Every 429 carries the standard `Retry-After` (seconds): the API's own from the ApiError,
+ * better-auth's (which sets only `X-Retry-After`) from that header.
+ */
+export const retryAfterOnEvery429: MiddlewareHandler = async (c, next) => {
+  await next();
+  if (c.res.status !== 429 || c.res.headers.has("Retry-After")) return;
+  const given = c.res.headers.get("X-Retry-After");
+  const seconds = given === null ? Number.NaN : Number(given);
+  const retryAfter = Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds)) : DEFAULT_RETRY_AFTER_S;
+  c.header("Retry-After", String(retryAfter));
+};
 
 export type ErrorBody = { error: string; field?: string };
 
@@ -63,6 +87,7 @@ export function errorHandler(logger: Logger) {
     if (err instanceof ApiError) {
       const body: ErrorBody = { error: err.message };
       if (err.field) body.field = err.field;
+      if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
       return c.json(body, err.status);
     }
     // Hono's own HTTPException (e.g. malformed JSON bodies) keeps its status.

@@ -15,6 +15,7 @@ import type { Auth } from "../auth/auth.ts";
 import type { Principal } from "../auth/credentials.ts";
 import { resolvePrincipal } from "../auth/principal.ts";
 import type { Config } from "../env.ts";
+import { clientAddress } from "../http/client-address.ts";
 import { isIdOf } from "../http/ids.ts";
 import type { Logger } from "../logger.ts";
 import { canSee, type ServerRow } from "../servers/snapshots.ts";
@@ -24,12 +25,14 @@ import { encodeSnapshot } from "./frames.ts";
 import type { Hub } from "./hub.ts";
 import { parseClientMessage } from "./parse.ts";
 import { type RateLimit, takeToken } from "./rate-limit.ts";
+import { defaultMaxSockets, readOpenFileLimit, SocketCaps } from "./socket-caps.ts";
 
 export const WS_PATH = "/api/ws";
 
 /** Rejected messages in a row (without calming down) before the socket is closed. */
 const MAX_STRIKES = 20;
 const UNAVAILABLE = WS_ERRORS.unavailable;
+const FULL_WARNING_EVERY_MS = 60_000;
 /** Sent (as `auth_error`) when an API key already holds `WS_MAX_SOCKETS_PER_API_KEY` sockets. */
 export const TOO_MANY_KEY_SOCKETS = WS_ERRORS.tooManyKeySockets;
 
@@ -46,15 +49,22 @@ export type GatewayDeps = {
   keySockets: ApiKeySockets<Connection>;
 };
 
-function rejectUpgrade(socket: Duplex, status: number, error: string) {
+function rejectUpgrade(socket: Duplex, status: number, error: string, headers: Record<string, string> = {}) {
   const body = JSON.stringify({ error });
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n${extra.join("")}` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
 const ignore = () => {};
+
+function upgradeAddress(req: IncomingMessage, trustProxy: boolean) {
+  const forwardedFor = req.headers["x-forwarded-for"];
+  const joined = Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor;
+  return clientAddress(req.socket.remoteAddress, joined, trustProxy);
+}
 
 /** `/api/ws`: upgrades, authentication and the client messages of docs/protocol.md. */
 export class Gateway {
@@ -62,6 +72,9 @@ export class Gateway {
   private readonly allowedOrigins: Set<string>;
   private readonly limits: Config["realtime"];
   private readonly rateLimit: RateLimit;
+  private readonly caps: SocketCaps<Connection>;
+  /** A full process warns at most once a minute, not once per refused upgrade. */
+  private warnedFullAt = Number.NEGATIVE_INFINITY;
   private sweepTimer: NodeJS.Timeout | undefined;
   private lastHeartbeat = Date.now();
 
@@ -75,6 +88,22 @@ export class Gateway {
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
     });
+    this.caps = this.createCaps();
+  }
+
+  private createCaps() {
+    const openFileLimit = readOpenFileLimit();
+    const maxSockets = this.limits.maxSockets ?? defaultMaxSockets(openFileLimit);
+    const { maxUnauthenticatedPerAddress } = this.limits;
+    this.deps.logger.info({ openFileLimit, maxSockets, maxUnauthenticatedPerAddress }, "websocket caps");
+    if (openFileLimit !== null && maxSockets >= openFileLimit) {
+      this.deps.logger.warn({ openFileLimit, maxSockets }, "WS_MAX_SOCKETS is not below the open-file limit");
+    }
+    return new SocketCaps<Connection>({ maxSockets, maxUnauthenticatedPerAddress });
+  }
+
+  socketStats() {
+    return this.caps.stats();
   }
 
   // ---- upgrade ---------------------------------------------------------------------
@@ -86,12 +115,30 @@ export class Gateway {
     const origin = req.headers.origin;
     if (origin && !this.allowedOrigins.has(origin))
       return rejectUpgrade(socket, 403, WS_UPGRADE_ERRORS.originNotAllowed);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, url));
+    const address = upgradeAddress(req, this.deps.config.trustProxy);
+    const refusal = this.caps.refusal(address);
+    if (refusal) {
+      this.reportRefusal(refusal.status, address);
+      return rejectUpgrade(socket, refusal.status, refusal.error, {
+        "Retry-After": String(refusal.retryAfterSeconds),
+      });
+    }
+    // ws completes the handshake synchronously, so no other upgrade is counted in between.
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, url, address));
   };
 
-  private accept(ws: WebSocket, req: IncomingMessage, url: URL) {
+  private reportRefusal(status: number, address: string | null) {
+    if (status !== 503) return this.deps.logger.debug({ address }, "websocket upgrade refused: address cap");
+    const now = Date.now();
+    if (now - this.warnedFullAt < FULL_WARNING_EVERY_MS) return;
+    this.warnedFullAt = now;
+    this.deps.logger.warn(this.caps.stats(), "websocket upgrades refused: process socket cap reached");
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage, url: URL, address: string | null) {
     const conn = new Connection(ws, Date.now(), this.limits.rateBurst);
     attachConnection(ws, conn);
+    this.caps.opened(conn, address);
     this.deps.hub.add(conn);
     ws.on("message", this.onSocketMessage);
     ws.on("pong", onSocketPong);
@@ -120,6 +167,7 @@ export class Gateway {
     return function (this: WebSocket) {
       const conn = connectionOf(this);
       if (!conn) return;
+      gateway.caps.closed(conn);
       gateway.deps.hub.remove(conn);
       gateway.releaseKeySocket(conn);
     };
@@ -237,6 +285,7 @@ export class Gateway {
       return hub.close(conn, WS_CLOSE.policyViolation, TOO_MANY_KEY_SOCKETS);
     }
     hub.authenticate(conn, principal);
+    this.caps.authenticated(conn);
     hub.send(conn, { type: "auth_success", userId: principal.userId });
   }
 

@@ -24,6 +24,13 @@ export function registerRealtime(registry: OpenApiRegistry) {
         example: { token: "<opaque string>", userId: "user_123" },
       },
     },
+    errors: {
+      429: [
+        "API key rate limit exceeded; or `Too many tickets; retry later`: the credential (session or API key)",
+        "minted more than its budget (`WS_TICKET_BURST` at once, then `WS_TICKET_PER_SECOND`, per API instance).",
+        "`Retry-After` gives the seconds to wait.",
+      ].join(" "),
+    },
   });
   registry.add({
     method: "get",
@@ -37,5 +44,18 @@ export function registerRealtime(registry: OpenApiRegistry) {
     tags: ["Realtime"],
     access: "public",
     responses: { 101: { description: "Switching Protocols: the WebSocket is open." } },
+    errors: {
+      403: "Origin not allowed: a browser `Origin` outside `ALLOWED_ORIGINS`.",
+      429: [
+        "Too many unauthenticated connections from this address (`WS_MAX_UNAUTHED_PER_ADDRESS`);",
+        "authenticated sockets do not count. `Retry-After` gives the seconds to wait.",
+      ].join(" "),
+    },
+    otherResponses: {
+      503: {
+        description:
+          "Too many connections; retry later: the instance holds `WS_MAX_SOCKETS` sockets. `Retry-After` gives the seconds to wait.",
+      },
+    },
   });
 }
