@@ -45,6 +45,8 @@ export type WsCloseReasonKey = keyof typeof WS_CLOSE_REASONS;
 export const WS_UPGRADE_ERRORS = {
   notFound: "Not found",
   originNotAllowed: "Origin not allowed",
+  tooManyUnauthenticated: "Too many unauthenticated connections from this address",
+  tooManyConnections: "Too many connections; retry later",
 } as const;
 export type WsUpgradeErrorKey = keyof typeof WS_UPGRADE_ERRORS;
 

@@ -174,6 +174,14 @@ export const WS_UPGRADE_ERROR_DOCS: Record<WsUpgradeErrorKey, { status: number; 
     status: 403,
     when: "A browser `Origin` not in the allow-list (`ALLOWED_ORIGINS`): cross-site WebSocket hijacking.",
   },
+  tooManyUnauthenticated: {
+    status: 429,
+    when: "The client's address already holds `WS_MAX_UNAUTHED_PER_ADDRESS` sockets that have not authenticated yet; with `Retry-After`.",
+  },
+  tooManyConnections: {
+    status: 503,
+    when: "The instance holds its total of sockets (`WS_MAX_SOCKETS`, by default derived from its open-file limit); with `Retry-After`.",
+  },
 };
 
 const seconds = (ms: number) => `${ms / 1000} s`;

@@ -46,7 +46,9 @@ export class SignInThrottle {
   async recordFailure(email: string, address: string | null) {
     const { account, pair } = keysFor(email, address);
     const now = new Date();
-    const windowOver = sql`${signInFailure.windowStartedAt} <= ${new Date(now.getTime() - this.limits.windowMs)}`;
+    // a raw Date in `sql` is not serialised by postgres.js: pass the cutoff as text
+    const cutoff = new Date(now.getTime() - this.limits.windowMs).toISOString();
+    const windowOver = sql`${signInFailure.windowStartedAt} <= ${cutoff}::timestamptz`;
     await this.db
       .insert(signInFailure)
       .values([account, pair].map((key) => ({ key, failures: 1, windowStartedAt: now })))

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
+import { WS_UPGRADE_ERRORS } from "@panel/protocol";
 
 /** Assumed when /proc/self/limits cannot be read (not Linux): the usual soft limit. */
 const FALLBACK_OPEN_FILE_LIMIT = 1024;
@@ -11,8 +12,8 @@ const ADDRESS_RETRY_AFTER_S = 2;
 /** A refused upgrade with the process full: sockets free up as clients leave. */
 const PROCESS_RETRY_AFTER_S = 10;
 
-export const TOO_MANY_UNAUTHENTICATED = "Too many unauthenticated connections from this address";
-export const TOO_MANY_CONNECTIONS = "Too many connections; retry later";
+const TOO_MANY_UNAUTHENTICATED = WS_UPGRADE_ERRORS.tooManyUnauthenticated;
+const TOO_MANY_CONNECTIONS = WS_UPGRADE_ERRORS.tooManyConnections;
 
 /** The soft `RLIMIT_NOFILE` of this process, or null when it cannot be read. */
 export function readOpenFileLimit(path = "/proc/self/limits"): number | null {

@@ -115,13 +115,6 @@ describe("hostile strings over HTTP are a 400 naming the field", () => {
         body: { name: `x${LONE_HIGH}`, email: uniqueEmail(), password: "password-1" },
         field: "name",
       },
-      "sign-up as a form": {
-        as: anonymous,
-        path: () => "/api/auth/sign-up/email",
-        body: `name=%00&email=${encodeURIComponent(uniqueEmail())}&password=password-1`,
-        contentType: "application/x-www-form-urlencoded",
-        field: "name",
-      },
       "update-user NUL name": {
         as: asOwner,
         path: () => "/api/auth/update-user",

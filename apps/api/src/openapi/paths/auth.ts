@@ -80,6 +80,7 @@ export function registerAuth(registry: OpenApiRegistry) {
     method: "post",
     path: "/api/auth/sign-up/email",
     summary: "Sign up with email and password",
+    description: "Off unless the operator sets `ALLOW_SIGN_UP=true`; admins create accounts otherwise.",
     body: signUpBody,
     responses: {
       200: {
@@ -130,20 +131,6 @@ export function registerAuth(registry: OpenApiRegistry) {
   });
 
   key({
-    method: "post",
-    path: "/api/auth/api-key/create",
-    summary: "Create an API key (plugin)",
-    description: "A full (read-write) key. Use `POST /api/api-keys` for read-only keys.",
-    body: createKeyBody,
-    responses: {
-      200: {
-        description: "The key, with its secret `key` (shown this once).",
-        schema: pluginApiKeySchema.extend({ key: z.string() }),
-      },
-    },
-    errors: { 400: "Invalid body.", 401: "Not signed in." },
-  });
-  key({
     method: "get",
     path: "/api/auth/api-key/get",
     summary: "Get an API key (plugin)",
@@ -168,15 +155,6 @@ export function registerAuth(registry: OpenApiRegistry) {
       },
     },
     errors: { 401: "Not signed in." },
-  });
-  key({
-    method: "post",
-    path: "/api/auth/api-key/update",
-    summary: "Update an API key (plugin)",
-    description: "Name, enabled, expiry and metadata; permissions (read-only) are server-side only.",
-    body: updateKeyBody,
-    responses: { 200: { description: "The updated key.", schema: pluginApiKeySchema } },
-    errors: { 400: "Invalid body.", 401: "Not signed in.", 404: "API key not found." },
   });
   key({
     method: "post",

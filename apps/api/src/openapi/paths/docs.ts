@@ -18,10 +18,29 @@ export function registerDocs(registry: OpenApiRegistry) {
     method: "get",
     path: "/api/docs",
     summary: "API reference (HTML)",
-    description: "This document, rendered (Scalar).",
+    description: "This document, rendered (swagger-ui, served by the API at a pinned version).",
     tags: ["Docs"],
     access: "public",
     responses: { 200: { description: "An HTML page.", schema: html, contentType: "text/html" } },
+  });
+  registry.add({
+    method: "get",
+    path: "/api/docs/assets/init.js",
+    summary: "API reference: its start-up script",
+    tags: ["Docs"],
+    access: "public",
+    responses: { 200: { description: "JavaScript.", schema: html, contentType: "text/javascript" } },
+  });
+  registry.add({
+    method: "get",
+    path: "/api/docs/assets/{name}",
+    summary: "API reference: swagger-ui's files",
+    description: "`swagger-ui-bundle.js` and `swagger-ui.css`, from the pinned swagger-ui-dist package.",
+    tags: ["Docs"],
+    access: "public",
+    params: { name: "`swagger-ui-bundle.js` or `swagger-ui.css`." },
+    responses: { 200: { description: "The file.", schema: html, contentType: "text/plain" } },
+    errors: { 404: "No such file." },
   });
   registry.add({
     method: "get",
