@@ -50,13 +50,6 @@ async function authRequest(c: Context<AppEnv>): Promise<Request> {
   return new Request(c.req.url, { method: c.req.method, headers, body });
 }
 
-/** better-auth's 429 says when to retry in `X-Retry-After` only; clients read `Retry-After`. */
-function withRetryAfter(res: Response): Response {
-  const seconds = res.status === 429 ? res.headers.get("x-retry-after") : null;
-  if (seconds && !res.headers.has("retry-after")) res.headers.set("retry-after", seconds);
-  return res;
-}
-
 const SIGN_IN_PATH = "/api/auth/sign-in/email";
 
 async function emailOf(c: Context): Promise<string | null> {
@@ -76,14 +69,11 @@ export function createApp(deps: AppDeps) {
   /** better-auth's routes; password sign-ins are throttled per account and address first. */
   const authHandler = async (c: Context<AppEnv>) => {
     const email = c.req.path === SIGN_IN_PATH && c.req.method === "POST" ? await emailOf(c) : null;
-    if (email === null) return withRetryAfter(await deps.auth.handler(await authRequest(c)));
+    if (email === null) return deps.auth.handler(await authRequest(c));
     const address = c.var.clientIp;
     const wait = await signIns.retryAfter(email, address);
-    if (wait > 0) {
-      c.header("Retry-After", String(wait));
-      throw new ApiError(429, "Too many failed sign-ins; try again later");
-    }
-    const res = withRetryAfter(await deps.auth.handler(await authRequest(c)));
+    if (wait > 0) throw ApiError.tooManyRequests("Too many failed sign-ins; try again later", wait);
+    const res = await deps.auth.handler(await authRequest(c));
     if (res.status === 401) await signIns.recordFailure(email, address);
     else if (res.ok) await signIns.recordSuccess(email, address);
     return res;
