@@ -32,19 +32,6 @@ const createUserBody = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
 });
 
-const createKeyBody = z.object({
-  name: z.string().min(1).max(32).optional(),
-  expiresIn: z.number().min(1).nullable().optional(),
-  prefix: z.string().optional(),
-  metadata: z.unknown().optional(),
-});
-const updateKeyBody = z.object({
-  keyId: z.string(),
-  name: z.string().optional(),
-  enabled: z.boolean().optional(),
-  expiresIn: z.number().min(1).nullable().optional(),
-  metadata: z.unknown().optional(),
-});
 const deleteKeyBody = z.object({ keyId: z.string() });
 const getKeyQuery = z.object({ id: z.string() });
 const listKeysQuery = z.object({
