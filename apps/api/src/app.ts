@@ -71,11 +71,18 @@ export function createApp(deps: AppDeps) {
     const email = c.req.path === SIGN_IN_PATH && c.req.method === "POST" ? await emailOf(c) : null;
     if (email === null) return deps.auth.handler(await authRequest(c));
     const address = c.var.clientIp;
-    const wait = await signIns.retryAfter(email, address);
+    const wait = await signIns.begin(email, address);
     if (wait > 0) throw ApiError.tooManyRequests("Too many failed sign-ins; try again later", wait);
-    const res = await deps.auth.handler(await authRequest(c));
-    if (res.status === 401) await signIns.recordFailure(email, address);
+    let res: Response;
+    try {
+      res = await deps.auth.handler(await authRequest(c));
+    } catch (err) {
+      await signIns.release(email, address);
+      throw err;
+    }
+    if (res.status === 401) await signIns.recordFailure(email);
     else if (res.ok) await signIns.recordSuccess(email, address);
+    else await signIns.release(email, address);
     return res;
   };
 

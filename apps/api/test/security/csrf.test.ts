@@ -121,6 +121,22 @@ describe("CSRF: cookie requests that change state need an allowed Origin", () =>
     expect(res.status).toBe(201);
   });
 
+  it("treats an empty x-api-key header as no key: the cookie request still needs its Origin", async () => {
+    const name = `empty-key-${Math.random()}`;
+    const res = await fetch(`${srv.url}/api/admin/locations`, {
+      method: "POST",
+      headers: {
+        cookie: admin.cookie,
+        "x-api-key": "",
+        origin: "https://evil.example",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ name }),
+    });
+    expect(res.status).toBe(403);
+    expect(await srv.db.select().from(locations).where(eq(locations.name, name))).toEqual([]);
+  });
+
   it("ignores cookie-less requests (nothing ambient to forge)", async () => {
     const res = await fetch(`${srv.url}/api/admin/locations`, {
       method: "POST",

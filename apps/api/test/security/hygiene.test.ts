@@ -65,7 +65,6 @@ type Case = {
   path: () => string;
   /** a value is sent as JSON; a string as is */
   body?: unknown;
-  contentType?: string;
   field: string;
 };
 
@@ -74,7 +73,7 @@ async function send(c: Case) {
   const headers: Record<string, string> = {};
   if (c.body !== undefined) {
     init.body = typeof c.body === "string" ? c.body : JSON.stringify(c.body);
-    headers["content-type"] = c.contentType ?? "application/json";
+    headers["content-type"] = "application/json";
   }
   const user = c.as();
   if (user) headers.cookie = user.cookie;

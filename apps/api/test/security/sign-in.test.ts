@@ -89,6 +89,17 @@ describe("sign-in failures per account (without better-auth's per-address limite
     expect((await signInFrom(srv, "127.0.0.32", victim.email, victim.password)).status).toBe(200);
   });
 
+  it("parallel guesses from one address get no more than its limit, and lock nobody else out", async () => {
+    const target = await createUser(srv, { label: "burst" });
+    const burst = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => signInFrom(srv, "127.0.0.35", target.email, `burst-${i}-zz`)),
+    );
+    const guessed = burst.filter((r) => r.status === 401).length;
+    expect(guessed).toBeLessThanOrEqual(4);
+    expect(burst.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    expect((await signInFrom(srv, "127.0.0.36", target.email, target.password)).status).toBe(200);
+  });
+
   it("the account as a whole is limited once many addresses have failed on it", async () => {
     const other = await createUser(srv, { label: "target" });
     // 127.0.0.41-43: 4 + 4 + 2 failures = the account's 10
