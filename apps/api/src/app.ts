@@ -1,4 +1,5 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
+import { $, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -7,10 +8,12 @@ import { CLIENT_ADDRESS_HEADER } from "./auth/auth.ts";
 import { SignInThrottle } from "./auth/sign-in-throttle.ts";
 import { clientAddress } from "./http/client-address.ts";
 import type { AppDeps, AppEnv } from "./http/context.ts";
+import { validationHook } from "./http/define-route.ts";
 import { ApiError, errorHandler, retryAfterOnEvery429 } from "./http/errors.ts";
 import { requireAdmin } from "./http/guards.ts";
 import { inputHygiene } from "./http/hygiene.ts";
 import { csrfGuard, jsonBodiesOnly, securityHeaders } from "./http/security.ts";
+import { buildOpenApiDocument } from "./openapi/index.ts";
 import { adminAuditRoutes } from "./routes/admin/audit.ts";
 import { adminBlueprintRoutes } from "./routes/admin/blueprints.ts";
 import { adminLocationRoutes } from "./routes/admin/locations.ts";
@@ -86,8 +89,8 @@ export function createApp(deps: AppDeps) {
     return res;
   };
 
-  const admin = new Hono()
-    .use(requireAdmin(deps))
+  // OpenAPIHono throughout: mounting one merges its routes' declarations into /api/openapi.json
+  const admin = $(new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).use(requireAdmin(deps)))
     .route("/locations", adminLocationRoutes(deps))
     .route("/nodes", adminNodeRoutes(deps))
     .route("/blueprints", adminBlueprintRoutes(deps))
@@ -102,7 +105,7 @@ export function createApp(deps: AppDeps) {
       throw new ApiError(413, `Request body over ${MAX_BODY_BYTES / 1024} KiB`);
     },
   });
-  const api = new Hono<AppEnv>()
+  const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .use(retryAfterOnEvery429)
     .use(async (c, next) => {
       c.set(
@@ -125,12 +128,16 @@ export function createApp(deps: AppDeps) {
     .use(inputHygiene())
     .on(["GET", "POST"], "/auth/*", authHandler)
     .route("/", healthRoutes(deps))
-    .route("/", docsRoutes(deps))
     .route("/", wsTokenRoutes(deps))
     .route("/api-keys", apiKeyRoutes(deps))
     .route("/servers", serverRoutes(deps))
     .route("/servers", subuserRoutes(deps))
     .route("/admin", admin);
+  // after the rest: the document it serves is built from every route mounted on `api`
+  $(api).route(
+    "/",
+    docsRoutes(deps, () => buildOpenApiDocument($(api), deps.auth)),
+  );
 
   const app = new Hono().use(securityHeaders(deps.config.publicUrl)).route("/api", api);
   app.onError(errorHandler(deps.logger));

@@ -2,7 +2,7 @@ import { apiKey } from "@better-auth/api-key";
 import { type Database, newId, randomShortId, schema } from "@panel/db";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
-import { admin } from "better-auth/plugins";
+import { admin, openAPI } from "better-auth/plugins";
 import type { Config } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { API_KEY_PREFIX, API_KEY_VISIBLE_CHARS } from "./api-keys.ts";
@@ -21,7 +21,13 @@ export const CLIENT_ADDRESS_HEADER = "x-panel-client-address";
  * limits; the plugin's own endpoints would let a user pick a prefix (`ghp_`, defeating secret
  * scanners) or change a key's expiry.
  */
-const DISABLED_AUTH_PATHS = ["/api-key/create", "/api-key/update"];
+const DISABLED_AUTH_PATHS = [
+  "/api-key/create",
+  "/api-key/update",
+  // the openAPI() plugin's own pages: its schema is merged into /api/openapi.json instead
+  "/open-api/generate-schema",
+  "/reference",
+];
 
 /** better-auth reports some of a client's mistakes (a bad origin, a wrong API key) at error level. */
 const CLIENT_MISTAKE = /^(invalid (origin|callbackurl|redirecturl)|blocked cross-site)/i;
@@ -95,6 +101,8 @@ export function createAuth(db: Database, config: Config, logger: Logger) {
           timeWindow: config.auth.apiKeyRateLimit.windowMs,
         },
       }),
+      // Describes its endpoints for /api/openapi.json; its own reference page would load a CDN script.
+      openAPI({ disableDefaultReference: true }),
     ],
   });
 }

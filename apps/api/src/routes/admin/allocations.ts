@@ -1,11 +1,15 @@
+import { z } from "@hono/zod-openapi";
 import { allocations, newId, nodes, servers, type Transaction } from "@panel/db";
 import { and, asc, eq, isNotNull, isNull, ne, type SQL, sql } from "drizzle-orm";
-import { Hono } from "hono";
-import { z } from "zod";
 import { recordAudit } from "../../audit/record.ts";
-import type { AppDeps, AppEnv } from "../../http/context.ts";
+import type { AppDeps } from "../../http/context.ts";
+import { defineRoute, json, jsonRequest, idParam as pathIdParam, router } from "../../http/define-route.ts";
 import { ApiError } from "../../http/errors.ts";
-import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
+import {
+  adminAllocationListSchema,
+  adminAllocationPageSchema,
+  adminAllocationSchema,
+} from "../../openapi/schemas.ts";
 import { ipSchema } from "../../servers/allocations.ts";
 import { cursorParam, decodeKeyset, encodeKeyset, idParam, limitParam, pageOf } from "./keyset.ts";
 
@@ -100,12 +104,78 @@ async function lockServerOnNode(tx: Transaction, serverId: string, nodeId: strin
  * are created here and claimed by servers (on create, move or assign); deleting a server
  * returns its allocations to the pool.
  */
+function declarations(deps: AppDeps) {
+  const TAGS = ["Admin: nodes"];
+  const nodeId = pathIdParam("node", "The node's id (`node_…`).");
+  const one = z.object({
+    nodeId,
+    allocationId: pathIdParam("allocation", "The allocation's id (`alloc_…`)."),
+  });
+  return {
+    list: defineRoute(deps, {
+      method: "get",
+      path: "/",
+      summary: "List a node's allocations",
+      description: "By ip, then port; keyset-paginated.",
+      tags: TAGS,
+      access: "admin",
+      request: { params: z.object({ nodeId }), query: listAllocationsQuerySchema },
+      responses: { 200: json(adminAllocationPageSchema, "A page of allocations.") },
+      errors: { 404: "Node not found." },
+    }),
+    create: defineRoute(deps, {
+      method: "post",
+      path: "/",
+      summary: "Create free allocations",
+      description: `Ports and ranges ("start-end") on one ip; at most ${MAX_NEW_ALLOCATIONS} ports per request.`,
+      tags: TAGS,
+      access: "admin",
+      request: {
+        params: z.object({ nodeId }),
+        body: jsonRequest(createAllocationsSchema, { ip: "10.0.0.5", ports: [25565, "27015-27020"] }),
+      },
+      responses: { 201: json(adminAllocationListSchema, "The new allocations, by port.") },
+      errors: {
+        404: "Node not found.",
+        409: "One of the ports already exists on this node (`field: ports`).",
+      },
+    }),
+    update: defineRoute(deps, {
+      method: "patch",
+      path: "/{allocationId}",
+      summary: "Assign, unassign or make primary",
+      description:
+        "`serverId`: a server on this node to assign a free allocation to, or null to return it to the pool; `isPrimary: true`: make it its server's primary.",
+      tags: TAGS,
+      access: "admin",
+      request: { params: one, body: jsonRequest(updateAllocationSchema, { isPrimary: true }) },
+      responses: { 200: json(adminAllocationSchema, "The allocation.") },
+      errors: {
+        400: "Invalid input; or the server is missing or on another node (`field: serverId`).",
+        404: "Node or allocation not found.",
+        409: "Assigned to another server; a server's last allocation; or only an assigned allocation can be primary.",
+      },
+    }),
+    remove: defineRoute(deps, {
+      method: "delete",
+      path: "/{allocationId}",
+      summary: "Delete a free allocation",
+      tags: TAGS,
+      access: "admin",
+      request: { params: one },
+      responses: { 204: { description: "Deleted." } },
+      errors: { 404: "Node or allocation not found.", 409: "The allocation is assigned to a server." },
+    }),
+  };
+}
+
 export function adminAllocationRoutes(deps: AppDeps) {
   const { db } = deps;
-  return new Hono<AppEnv>()
-    .get("/", async (c) => {
-      const nodeId = pathId(c, "nodeId", "node");
-      const q = queryParams(c, listAllocationsQuerySchema);
+  const routes = declarations(deps);
+  return router()
+    .openapi(routes.list, async (c) => {
+      const { nodeId } = c.req.valid("param");
+      const q = c.req.valid("query");
       await assertNode(db, nodeId);
       const filters: (SQL | undefined)[] = [
         eq(allocations.nodeId, nodeId),
@@ -124,11 +194,11 @@ export function adminAllocationRoutes(deps: AppDeps) {
         .orderBy(asc(allocations.ip), asc(allocations.port))
         .limit(q.limit + 1);
       const { page, nextCursor } = pageOf(rows, q.limit, (a) => encodeKeyset(CURSOR_TAG, [a.ip, a.port]));
-      return c.json({ data: page, nextCursor });
+      return c.json({ data: page, nextCursor }, 200);
     })
-    .post("/", async (c) => {
-      const nodeId = pathId(c, "nodeId", "node");
-      const input = await jsonBody(c, createAllocationsSchema);
+    .openapi(routes.create, async (c) => {
+      const { nodeId } = c.req.valid("param");
+      const input = c.req.valid("json");
       const created = await db.transaction(async (tx) => {
         await assertNode(tx, nodeId, true);
         const rows = await tx
@@ -150,10 +220,9 @@ export function adminAllocationRoutes(deps: AppDeps) {
       });
       return c.json({ data: created }, 201);
     })
-    .patch("/:allocationId", async (c) => {
-      const nodeId = pathId(c, "nodeId", "node");
-      const allocationId = pathId(c, "allocationId", "allocation");
-      const patch = await jsonBody(c, updateAllocationSchema);
+    .openapi(routes.update, async (c) => {
+      const { nodeId, allocationId } = c.req.valid("param");
+      const patch = c.req.valid("json");
       const updated = await db.transaction(async (tx) => {
         await assertNode(tx, nodeId, true);
         const [found] = await tx
@@ -234,11 +303,10 @@ export function adminAllocationRoutes(deps: AppDeps) {
         }
         return alloc;
       });
-      return c.json(updated);
+      return c.json(updated, 200);
     })
-    .delete("/:allocationId", async (c) => {
-      const nodeId = pathId(c, "nodeId", "node");
-      const allocationId = pathId(c, "allocationId", "allocation");
+    .openapi(routes.remove, async (c) => {
+      const { nodeId, allocationId } = c.req.valid("param");
       await db.transaction(async (tx) => {
         await assertNode(tx, nodeId, true);
         const [alloc] = await tx

@@ -1,9 +1,9 @@
+import { z } from "@hono/zod-openapi";
 import { auditLog } from "@panel/db";
 import { and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
-import { Hono } from "hono";
-import { z } from "zod";
-import type { AppDeps, AppEnv } from "../../http/context.ts";
-import { queryParams } from "../../http/validate.ts";
+import type { AppDeps } from "../../http/context.ts";
+import { defineRoute, json, router } from "../../http/define-route.ts";
+import { auditPageSchema } from "../../openapi/schemas.ts";
 import { cursorParam, decodeKeyset, encodeKeyset, idParam, limitParam, pageOf } from "./keyset.ts";
 
 export const listAuditQuerySchema = z.object({
@@ -23,8 +23,18 @@ const CURSOR_TAG = "audit";
 
 /** `GET /api/admin/audit`: the audit log, newest first, keyset-paginated. */
 export function adminAuditRoutes(deps: AppDeps) {
-  return new Hono<AppEnv>().get("/", async (c) => {
-    const q = queryParams(c, listAuditQuerySchema);
+  const list = defineRoute(deps, {
+    method: "get",
+    path: "/",
+    summary: "Audit log",
+    description: "Newest first, keyset-paginated; filters combine.",
+    tags: ["Admin: audit"],
+    access: "admin",
+    request: { query: listAuditQuerySchema },
+    responses: { 200: json(auditPageSchema, "A page of entries.") },
+  });
+  return router().openapi(list, async (c) => {
+    const q = c.req.valid("query");
     const filters: (SQL | undefined)[] = [
       q.actorId ? eq(auditLog.actorId, q.actorId) : undefined,
       q.action ? eq(auditLog.action, q.action) : undefined,
@@ -46,20 +56,23 @@ export function adminAuditRoutes(deps: AppDeps) {
     const { page, nextCursor } = pageOf(rows, q.limit, (last) =>
       encodeKeyset(CURSOR_TAG, [last.createdAt.toISOString(), last.id]),
     );
-    return c.json({
-      data: page.map((r) => ({
-        id: r.id,
-        actorId: r.actorId,
-        actorKind: r.actorKind,
-        apiKeyId: r.apiKeyId,
-        action: r.action,
-        targetType: r.targetType,
-        targetId: r.targetId,
-        ip: r.ip,
-        details: r.details,
-        createdAt: r.createdAt.toISOString(),
-      })),
-      nextCursor,
-    });
+    return c.json(
+      {
+        data: page.map((r) => ({
+          id: r.id,
+          actorId: r.actorId,
+          actorKind: r.actorKind,
+          apiKeyId: r.apiKeyId,
+          action: r.action,
+          targetType: r.targetType,
+          targetId: r.targetId,
+          ip: r.ip,
+          details: r.details,
+          createdAt: r.createdAt.toISOString(),
+        })),
+        nextCursor,
+      },
+      200,
+    );
   });
 }

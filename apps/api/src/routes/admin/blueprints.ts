@@ -1,6 +1,7 @@
 import { blueprints, servers } from "@panel/db";
 import { eq } from "drizzle-orm";
 import type { AppDeps } from "../../http/context.ts";
+import { blueprintComponent } from "../../openapi/schemas.ts";
 import { createNamedSchema, namedCatalogRoutes, updateNamedSchema } from "./named-catalog.ts";
 
 export const createBlueprintSchema = createNamedSchema;
@@ -12,6 +13,10 @@ export function adminBlueprintRoutes(deps: AppDeps) {
     table: blueprints,
     kind: "blueprint",
     label: "Blueprint",
+    schema: blueprintComponent,
+    tag: "Admin: blueprints",
+    inUse: "The blueprint is used by servers.",
+    idDescription: "The blueprint's id (`bp_…`).",
     usedBy: {
       table: servers,
       where: (id) => eq(servers.blueprintId, id),

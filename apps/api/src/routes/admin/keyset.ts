@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { ApiError } from "../../http/errors.ts";
 import { isStorableText } from "../../http/hygiene.ts";
 
@@ -48,14 +48,19 @@ export const limitParam = (max = 100, fallback = 50) =>
     .regex(/^\d{1,6}$/, "must be a whole number")
     .transform(Number)
     .pipe(z.number().int().min(1).max(max))
-    .default(fallback);
+    .default(fallback)
+    .openapi({ description: `Page size, 1–${max} (default ${fallback}).`, type: "string" });
 
 /**
  * `cursor` as a query parameter, the one bound for every keyset listing: long enough for the
  * longest cursor any listing mints (a 100-character name of escaped control characters is
  * 600 bytes of JSON, some 850 characters of base64url).
  */
-export const cursorParam = z.string().max(1024).optional();
+export const cursorParam = z
+  .string()
+  .max(1024)
+  .optional()
+  .openapi({ description: "The `nextCursor` of the previous page." });
 export const idParam = z.string().min(1).max(128);
 
 /** `%search%` for `ILIKE`, with the pattern characters of `search` itself escaped. */

@@ -1,6 +1,7 @@
 import { locations, nodes } from "@panel/db";
 import { eq } from "drizzle-orm";
 import type { AppDeps } from "../../http/context.ts";
+import { locationComponent } from "../../openapi/schemas.ts";
 import { createNamedSchema, namedCatalogRoutes, updateNamedSchema } from "./named-catalog.ts";
 
 export const createLocationSchema = createNamedSchema;
@@ -12,6 +13,10 @@ export function adminLocationRoutes(deps: AppDeps) {
     table: locations,
     kind: "location",
     label: "Location",
+    schema: locationComponent,
+    tag: "Admin: locations",
+    inUse: "The location still has nodes.",
+    idDescription: "The location's id (`loc_…`).",
     usedBy: {
       table: nodes,
       where: (id) => eq(nodes.locationId, id),

@@ -1,12 +1,12 @@
+import { z } from "@hono/zod-openapi";
 import { locations, newId, nodes, randomShortId, servers, type Transaction } from "@panel/db";
 import type { NodeView } from "@panel/protocol";
 import { asc, count, eq, type SQL } from "drizzle-orm";
-import { Hono } from "hono";
-import { z } from "zod";
 import { changedFields, recordAudit } from "../../audit/record.ts";
-import type { AppDeps, AppEnv } from "../../http/context.ts";
+import type { AppDeps } from "../../http/context.ts";
+import { defineRoute, json, jsonRequest, idParam as pathIdParam, router } from "../../http/define-route.ts";
 import { ApiError, isForeignKeyViolation } from "../../http/errors.ts";
-import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
+import { adminNodeListSchema, adminNodeSchema, nodeComponent } from "../../openapi/schemas.ts";
 import { adminAllocationRoutes } from "./allocations.ts";
 import { idParam } from "./keyset.ts";
 
@@ -94,12 +94,85 @@ async function assertLocation(tx: Transaction, locationId: string) {
   return location;
 }
 
+export const NODE_ID = "The node's id (`node_…`).";
+const TAGS = ["Admin: nodes"];
+const nodeExample = {
+  displayName: "EU 1",
+  fqdn: "node1.example.com",
+  host: "10.0.0.5",
+  port: 8080,
+  protocol: "https",
+  sftpPort: 2022,
+  daemonPort: 8080,
+  locationId: "loc_abc123",
+};
+
+function declarations(deps: AppDeps) {
+  const params = z.object({ id: pathIdParam("node", NODE_ID) });
+  return {
+    create: defineRoute(deps, {
+      method: "post",
+      path: "/",
+      summary: "Create a node",
+      tags: TAGS,
+      access: "admin",
+      request: { body: jsonRequest(createNodeSchema, nodeExample) },
+      responses: { 201: json(nodeComponent, "The new node (as nested in a server).") },
+      errors: { 400: "Invalid input; or no such location (`field: locationId`)." },
+    }),
+    list: defineRoute(deps, {
+      method: "get",
+      path: "/",
+      summary: "List nodes",
+      tags: TAGS,
+      access: "admin",
+      request: { query: listNodesQuerySchema },
+      responses: { 200: json(adminNodeListSchema, "The nodes, by display name.") },
+    }),
+    get: defineRoute(deps, {
+      method: "get",
+      path: "/{id}",
+      summary: "Get a node",
+      tags: TAGS,
+      access: "admin",
+      request: { params },
+      responses: { 200: json(adminNodeSchema, "The node.") },
+      errors: { 404: "Node not found." },
+    }),
+    update: defineRoute(deps, {
+      method: "patch",
+      path: "/{id}",
+      summary: "Change a node",
+      tags: TAGS,
+      access: "admin",
+      request: {
+        params,
+        body: jsonRequest(updateNodeSchema, { displayName: "EU 1 (old)", isOnline: false }),
+      },
+      responses: { 200: json(adminNodeSchema, "The changed node.") },
+      errors: { 400: "Invalid input; or no such location (`field: locationId`).", 404: "Node not found." },
+    }),
+    remove: defineRoute(deps, {
+      method: "delete",
+      path: "/{id}",
+      summary: "Delete a node",
+      description: "Its free allocations go with it.",
+      tags: TAGS,
+      access: "admin",
+      request: { params },
+      responses: { 204: { description: "Deleted." } },
+      errors: { 404: "Node not found.", 409: "The node still has servers." },
+    }),
+  };
+}
+
 /** `/api/admin/nodes` (and their allocations under `/:nodeId/allocations`). */
 export function adminNodeRoutes(deps: AppDeps) {
   const { db } = deps;
-  return new Hono<AppEnv>()
-    .post("/", async (c) => {
-      const input = await jsonBody(c, createNodeSchema);
+  const routes = declarations(deps);
+  return router()
+    .openapi(routes.create, async (c) => {
+      const input = c.req.valid("json");
       const view = await db.transaction(async (tx) => {
         const location = await assertLocation(tx, input.locationId);
         const short = randomShortId(8);
@@ -118,20 +191,19 @@ export function adminNodeRoutes(deps: AppDeps) {
       });
       return c.json(view, 201);
     })
-    .get("/", async (c) => {
-      const q = queryParams(c, listNodesQuerySchema);
-      return c.json({
-        data: await loadNodes(db, q.locationId ? eq(nodes.locationId, q.locationId) : undefined),
-      });
+    .openapi(routes.list, async (c) => {
+      const q = c.req.valid("query");
+      const data = await loadNodes(db, q.locationId ? eq(nodes.locationId, q.locationId) : undefined);
+      return c.json({ data }, 200);
     })
-    .get("/:id", async (c) => {
-      const [node] = await loadNodes(db, eq(nodes.id, pathId(c, "id", "node")));
+    .openapi(routes.get, async (c) => {
+      const [node] = await loadNodes(db, eq(nodes.id, c.req.valid("param").id));
       if (!node) throw ApiError.notFound(NOT_FOUND);
-      return c.json(node);
+      return c.json(node, 200);
     })
-    .patch("/:id", async (c) => {
-      const id = pathId(c, "id", "node");
-      const patch = await jsonBody(c, updateNodeSchema);
+    .openapi(routes.update, async (c) => {
+      const { id } = c.req.valid("param");
+      const patch = c.req.valid("json");
       const view = await db.transaction(async (tx) => {
         const [before] = await tx.select().from(nodes).where(eq(nodes.id, id)).for("update");
         if (!before) throw ApiError.notFound(NOT_FOUND);
@@ -144,12 +216,13 @@ export function adminNodeRoutes(deps: AppDeps) {
           details: { changes: changedFields(before, patch) },
         });
         const [node] = await loadNodes(tx, eq(nodes.id, id));
+        if (!node) throw ApiError.notFound(NOT_FOUND);
         return node;
       });
-      return c.json(view);
+      return c.json(view, 200);
     })
-    .delete("/:id", async (c) => {
-      const id = pathId(c, "id", "node");
+    .openapi(routes.remove, async (c) => {
+      const { id } = c.req.valid("param");
       await db
         .transaction(async (tx) => {
           const [node] = await tx.select().from(nodes).where(eq(nodes.id, id)).for("update");

@@ -1,8 +1,9 @@
 import { locations, nodes, servers } from "@panel/db";
 import { SERVER_STATUSES, type ServerStatus } from "@panel/protocol";
 import { asc, count, eq, sql } from "drizzle-orm";
-import { Hono } from "hono";
-import type { AppDeps, AppEnv } from "../../http/context.ts";
+import type { AppDeps } from "../../http/context.ts";
+import { defineRoute, json, router } from "../../http/define-route.ts";
+import { overviewSchema } from "../../openapi/schemas.ts";
 import { clusterStats } from "../../realtime/instance-stats.ts";
 
 /**
@@ -11,7 +12,17 @@ import { clusterStats } from "../../realtime/instance-stats.ts";
  */
 export function adminOverviewRoutes(deps: AppDeps) {
   const { db } = deps;
-  return new Hono<AppEnv>().get("/", async (c) => {
+  const overview = defineRoute(deps, {
+    method: "get",
+    path: "/",
+    summary: "Overview",
+    description:
+      "Servers by status (and suspended), per node: servers, memory/disk allocated vs. capacity, online; sockets connected and subscriptions now.",
+    tags: ["Admin: overview"],
+    access: "admin",
+    responses: { 200: json(overviewSchema, "The overview.") },
+  });
+  return router().openapi(overview, async (c) => {
     const [statusRows, suspendedRows, nodeRows, realtime] = await Promise.all([
       db.select({ status: servers.status, n: count() }).from(servers).groupBy(servers.status),
       db.select({ n: count() }).from(servers).where(eq(servers.suspended, true)),
@@ -42,27 +53,30 @@ export function adminOverviewRoutes(deps: AppDeps) {
     ]);
     const byStatus = Object.fromEntries(SERVER_STATUSES.map((s) => [s, 0])) as Record<ServerStatus, number>;
     for (const row of statusRows) byStatus[row.status] = Number(row.n);
-    return c.json({
-      servers: {
-        total: Object.values(byStatus).reduce((a, b) => a + b, 0),
-        suspended: Number(suspendedRows[0]?.n ?? 0),
-        byStatus,
+    return c.json(
+      {
+        servers: {
+          total: Object.values(byStatus).reduce((a, b) => a + b, 0),
+          suspended: Number(suspendedRows[0]?.n ?? 0),
+          byStatus,
+        },
+        nodes: nodeRows.map((n) => ({
+          id: n.id,
+          displayName: n.displayName,
+          location: n.location,
+          isOnline: n.isOnline,
+          servers: Number(n.servers),
+          memory: { allocated: Number(n.memoryAllocated), total: n.memoryTotal },
+          disk: { allocated: Number(n.diskAllocated), total: n.diskTotal },
+        })),
+        realtime: {
+          instances: realtime.instances,
+          connections: realtime.connections,
+          authenticated: realtime.authenticated,
+          subscriptions: realtime.subscriptions,
+        },
       },
-      nodes: nodeRows.map((n) => ({
-        id: n.id,
-        displayName: n.displayName,
-        location: n.location,
-        isOnline: n.isOnline,
-        servers: Number(n.servers),
-        memory: { allocated: Number(n.memoryAllocated), total: n.memoryTotal },
-        disk: { allocated: Number(n.diskAllocated), total: n.diskTotal },
-      })),
-      realtime: {
-        instances: realtime.instances,
-        connections: realtime.connections,
-        authenticated: realtime.authenticated,
-        subscriptions: realtime.subscriptions,
-      },
-    });
+      200,
+    );
   });
 }

@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import {
   blueprints,
   newId,
@@ -10,14 +11,14 @@ import {
 } from "@panel/db";
 import { SERVER_STATUSES } from "@panel/protocol";
 import { and, asc, desc, eq, ilike, inArray, or, type SQL, sql } from "drizzle-orm";
-import { Hono } from "hono";
-import { z } from "zod";
 import { changedFields, recordAudit } from "../../audit/record.ts";
-import type { AppDeps, AppEnv } from "../../http/context.ts";
+import type { AppDeps } from "../../http/context.ts";
+import { defineRoute, json, jsonRequest, router } from "../../http/define-route.ts";
 import { ApiError } from "../../http/errors.ts";
-import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
+import { adminServerPageSchema, serverSchema } from "../../openapi/schemas.ts";
 import { allocationListSchema, claimAllocations, releaseAllocations } from "../../servers/allocations.ts";
 import { findServerRows, loadServerRow, type ServerRow, toSnapshot } from "../../servers/snapshots.ts";
+import { serverIdParams } from "../servers/servers.ts";
 import { containsPattern, cursorParam, decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
 import { nameSchema } from "./named-catalog.ts";
 
@@ -127,8 +128,75 @@ const ORDERINGS = {
   },
 } satisfies Record<(typeof SERVER_SORTS)[number], unknown>;
 
+function declarations(deps: AppDeps) {
+  const TAGS = ["Admin: servers"];
+  const referenceErrors = "Invalid input; or no such owner, node or blueprint (`field` names it).";
+  return {
+    create: defineRoute(deps, {
+      method: "post",
+      path: "/",
+      summary: "Create a server",
+      description: "Status `installing`. Its allocations must be free (or new) on the node.",
+      tags: TAGS,
+      access: "admin",
+      request: {
+        body: jsonRequest(createServerSchema, {
+          name: "Survival",
+          ownerId: "user_abc123",
+          nodeId: "node_abc123",
+          blueprintId: "bp_abc123",
+          memory: 4096,
+          disk: 20480,
+          cpu: 200,
+          allocations: [{ ip: "10.0.0.5", port: 25565, isPrimary: true }],
+        }),
+      },
+      responses: { 201: json(serverSchema, "The new server.") },
+      errors: { 400: referenceErrors, 409: "An allocation is held by another server." },
+    }),
+    update: defineRoute(deps, {
+      method: "patch",
+      path: "/{id}",
+      summary: "Change or move a server",
+      description:
+        "Any of its fields; `nodeId` with `allocations` moves it (the old allocations go back to the pool).",
+      tags: TAGS,
+      access: "admin",
+      request: { params: serverIdParams, body: jsonRequest(updateServerSchema, { suspended: true }) },
+      responses: { 200: json(serverSchema, "The changed server.") },
+      errors: {
+        400: referenceErrors,
+        404: "Server not found.",
+        409: "An allocation is held by another server.",
+      },
+    }),
+    remove: defineRoute(deps, {
+      method: "delete",
+      path: "/{id}",
+      summary: "Delete a server",
+      description: "Its allocations go back to the node's free pool.",
+      tags: TAGS,
+      access: "admin",
+      request: { params: serverIdParams },
+      responses: { 204: { description: "Deleted." } },
+      errors: { 404: "Server not found." },
+    }),
+    list: defineRoute(deps, {
+      method: "get",
+      path: "/",
+      summary: "Search servers",
+      description: "Every server, filtered, sorted and keyset-paginated.",
+      tags: TAGS,
+      access: "admin",
+      request: { query: listServersQuerySchema },
+      responses: { 200: json(adminServerPageSchema, "A page of servers.") },
+    }),
+  };
+}
+
 export function adminServerRoutes(deps: AppDeps) {
   const { db } = deps;
+  const routes = declarations(deps);
 
   async function snapshotOrThrow(serverId: string) {
     const row = await loadServerRow(db, serverId);
@@ -136,9 +204,9 @@ export function adminServerRoutes(deps: AppDeps) {
     return toSnapshot(row);
   }
 
-  return new Hono<AppEnv>()
-    .post("/", async (c) => {
-      const input = await jsonBody(c, createServerSchema);
+  return router()
+    .openapi(routes.create, async (c) => {
+      const input = c.req.valid("json");
       const short = randomShortId(8);
       const serverId = newId("server", short);
       await db.transaction(async (tx) => {
@@ -158,9 +226,9 @@ export function adminServerRoutes(deps: AppDeps) {
       });
       return c.json(await snapshotOrThrow(serverId), 201);
     })
-    .patch("/:id", async (c) => {
-      const serverId = pathId(c, "id", "server");
-      const patch = await jsonBody(c, updateServerSchema);
+    .openapi(routes.update, async (c) => {
+      const serverId = c.req.valid("param").id;
+      const patch = c.req.valid("json");
       await db.transaction(async (tx) => {
         const [before] = await tx.select().from(servers).where(eq(servers.id, serverId)).for("update");
         if (!before) throw ApiError.notFound("Server not found");
@@ -204,10 +272,10 @@ export function adminServerRoutes(deps: AppDeps) {
           details: { changes },
         });
       });
-      return c.json(await snapshotOrThrow(serverId));
+      return c.json(await snapshotOrThrow(serverId), 200);
     })
-    .delete("/:id", async (c) => {
-      const serverId = pathId(c, "id", "server");
+    .openapi(routes.remove, async (c) => {
+      const serverId = c.req.valid("param").id;
       await db.transaction(async (tx) => {
         const [row] = await tx.select().from(servers).where(eq(servers.id, serverId)).for("update");
         if (!row) throw ApiError.notFound("Server not found");
@@ -228,8 +296,8 @@ export function adminServerRoutes(deps: AppDeps) {
       });
       return c.body(null, 204);
     })
-    .get("/", async (c) => {
-      const q = queryParams(c, listServersQuerySchema);
+    .openapi(routes.list, async (c) => {
+      const q = c.req.valid("query");
       const filters: (SQL | undefined)[] = [
         q.status ? eq(servers.status, q.status) : undefined,
         q.nodeId ? eq(servers.nodeId, q.nodeId) : undefined,
@@ -264,6 +332,6 @@ export function adminServerRoutes(deps: AppDeps) {
       const { page, nextCursor } = pageOf(rows, q.limit, (last) =>
         encodeKeyset(q.sort, [ordering.key(last), last.id]),
       );
-      return c.json({ data: page.map(toSnapshot), nextCursor });
+      return c.json({ data: page.map(toSnapshot), nextCursor }, 200);
     });
 }

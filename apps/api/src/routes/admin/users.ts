@@ -1,12 +1,12 @@
+import { z } from "@hono/zod-openapi";
 import { session, user } from "@panel/db";
 import { and, desc, eq, ilike, or, type SQL, sql } from "drizzle-orm";
-import { Hono } from "hono";
-import { z } from "zod";
 import { recordAudit } from "../../audit/record.ts";
 import { ADMIN_ROLE, isAdminRole } from "../../auth/auth.ts";
-import type { AppDeps, AppEnv } from "../../http/context.ts";
+import type { AppDeps } from "../../http/context.ts";
+import { defineRoute, idParam, json, jsonRequest, router } from "../../http/define-route.ts";
 import { ApiError } from "../../http/errors.ts";
-import { jsonBody, pathId, queryParams } from "../../http/validate.ts";
+import { adminUserPageSchema, adminUserSchema, revokedSessionsSchema } from "../../openapi/schemas.ts";
 import { containsPattern, cursorParam, decodeKeyset, encodeKeyset, limitParam, pageOf } from "./keyset.ts";
 
 export const listUsersQuerySchema = z.object({
@@ -73,6 +73,68 @@ function userView(row: UserRow) {
   };
 }
 
+function declarations(deps: AppDeps) {
+  const TAGS = ["Admin: users"];
+  const params = z.object({ id: idParam("user", "The user's id (`user_…`).") });
+  const notFound = "User not found.";
+  const write = (path: string, summary: string, description: string) =>
+    ({ method: "post", path, summary, description, tags: TAGS, access: "admin" }) as const;
+  return {
+    list: defineRoute(deps, {
+      method: "get",
+      path: "/",
+      summary: "List or search users",
+      description: "Newest first, keyset-paginated.",
+      tags: TAGS,
+      access: "admin",
+      request: { query: listUsersQuerySchema },
+      responses: { 200: json(adminUserPageSchema, "A page of users.") },
+    }),
+    get: defineRoute(deps, {
+      method: "get",
+      path: "/{id}",
+      summary: "Get a user",
+      tags: TAGS,
+      access: "admin",
+      request: { params },
+      responses: { 200: json(adminUserSchema, "The user.") },
+      errors: { 404: notFound },
+    }),
+    ban: defineRoute(deps, {
+      ...write(
+        "/{id}/ban",
+        "Ban a user",
+        "Ends their sessions now; open sockets close at the next sync tick.",
+      ),
+      request: { params, body: jsonRequest(banUserSchema, { reason: "Abuse", expiresInSeconds: 86400 }) },
+      responses: { 200: json(adminUserSchema, "The banned user.") },
+      errors: { 400: "Invalid input; or banning yourself (`field: id`).", 404: notFound },
+    }),
+    unban: defineRoute(deps, {
+      ...write("/{id}/unban", "Unban a user", "Lifts a ban (a no-op for a user who is not banned)."),
+      request: { params },
+      responses: { 200: json(adminUserSchema, "The user.") },
+      errors: { 404: notFound },
+    }),
+    revokeSessions: defineRoute(deps, {
+      ...write("/{id}/revoke-sessions", "Revoke a user's sessions", "Signs the user out everywhere."),
+      request: { params },
+      responses: { 200: json(revokedSessionsSchema, "How many sessions ended.") },
+      errors: { 404: notFound },
+    }),
+    setRole: defineRoute(deps, {
+      method: "patch",
+      path: "/{id}",
+      summary: "Set a user's role",
+      tags: TAGS,
+      access: "admin",
+      request: { params, body: jsonRequest(updateUserSchema, { role: "admin" }) },
+      responses: { 200: json(adminUserSchema, "The user.") },
+      errors: { 400: "Invalid input; or removing your own admin role (`field: role`).", 404: notFound },
+    }),
+  };
+}
+
 /**
  * `/api/admin/users`: list/search, ban, unban, revoke sessions, set role. The writes are the
  * admin plugin's (same columns, same effects: a ban also ends the user's sessions), done in our
@@ -95,9 +157,10 @@ export function adminUserRoutes(deps: AppDeps) {
     return row;
   }
 
-  return new Hono<AppEnv>()
-    .get("/", async (c) => {
-      const q = queryParams(c, listUsersQuerySchema);
+  const routes = declarations(deps);
+  return router()
+    .openapi(routes.list, async (c) => {
+      const q = c.req.valid("query");
       const filters: (SQL | undefined)[] = [];
       if (q.search) {
         const pattern = containsPattern(q.search);
@@ -116,12 +179,12 @@ export function adminUserRoutes(deps: AppDeps) {
       const { page, nextCursor } = pageOf(rows, q.limit, (last) =>
         encodeKeyset(CURSOR_TAG, [last.createdAt.toISOString(), last.id]),
       );
-      return c.json({ data: page.map(userView), nextCursor });
+      return c.json({ data: page.map(userView), nextCursor }, 200);
     })
-    .get("/:id", async (c) => c.json(await load(pathId(c, "id", "user"))))
-    .post("/:id/ban", async (c) => {
-      const id = pathId(c, "id", "user");
-      const input = await jsonBody(c, banUserSchema);
+    .openapi(routes.get, async (c) => c.json(await load(c.req.valid("param").id), 200))
+    .openapi(routes.ban, async (c) => {
+      const { id } = c.req.valid("param");
+      const input = c.req.valid("json");
       if (id === c.var.principal.userId) throw ApiError.badRequest("You cannot ban yourself", "id");
       const result = await db.transaction(async (tx) => {
         await lockUser(tx, id);
@@ -146,10 +209,10 @@ export function adminUserRoutes(deps: AppDeps) {
         });
         return load(id, tx);
       });
-      return c.json(result);
+      return c.json(result, 200);
     })
-    .post("/:id/unban", async (c) => {
-      const id = pathId(c, "id", "user");
+    .openapi(routes.unban, async (c) => {
+      const { id } = c.req.valid("param");
       const result = await db.transaction(async (tx) => {
         const before = await lockUser(tx, id);
         await tx
@@ -164,10 +227,10 @@ export function adminUserRoutes(deps: AppDeps) {
         });
         return load(id, tx);
       });
-      return c.json(result);
+      return c.json(result, 200);
     })
-    .post("/:id/revoke-sessions", async (c) => {
-      const id = pathId(c, "id", "user");
+    .openapi(routes.revokeSessions, async (c) => {
+      const { id } = c.req.valid("param");
       const revoked = await db.transaction(async (tx) => {
         await lockUser(tx, id);
         const ended = await tx.delete(session).where(eq(session.userId, id)).returning({ id: session.id });
@@ -179,11 +242,11 @@ export function adminUserRoutes(deps: AppDeps) {
         });
         return ended.length;
       });
-      return c.json({ revoked });
+      return c.json({ revoked }, 200);
     })
-    .patch("/:id", async (c) => {
-      const id = pathId(c, "id", "user");
-      const { role } = await jsonBody(c, updateUserSchema);
+    .openapi(routes.setRole, async (c) => {
+      const { id } = c.req.valid("param");
+      const { role } = c.req.valid("json");
       if (id === c.var.principal.userId && role !== ADMIN_ROLE) {
         throw ApiError.badRequest("You cannot remove your own admin role", "role");
       }
@@ -198,6 +261,6 @@ export function adminUserRoutes(deps: AppDeps) {
         });
         return load(id, tx);
       });
-      return c.json(result);
+      return c.json(result, 200);
     });
 }
