@@ -5,7 +5,7 @@
 // its parent goes away.
 import http from "node:http";
 import { createRequire } from "node:module";
-import { runStorm } from "./storm.mjs";
+import { mint, runStorm } from "./storm.mjs";
 
 const require = createRequire(new URL("../apps/api/package.json", import.meta.url));
 const { WebSocket } = require("ws");
@@ -173,31 +173,7 @@ function withTimeout(promise, ms, what) {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function mintTicket(cookie) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: "127.0.0.1",
-        port: cfg.port,
-        path: "/api/ws/token",
-        agent,
-        headers: { cookie },
-        timeout: 30_000,
-      },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => {
-          if (res.statusCode !== 200) return reject(new Error(`GET /api/ws/token: ${res.statusCode}`));
-          resolve(JSON.parse(Buffer.concat(chunks).toString()).token);
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("ticket request timed out")));
-    req.on("error", reject);
-    req.end();
-  });
-}
+const mintTicket = (cookie) => mint(cfg, agent, cookie);
 
 function openSocket(conn, token) {
   return new Promise((resolve) => {

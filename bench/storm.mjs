@@ -52,7 +52,8 @@ async function pool(n, limit, task) {
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
 }
 
-function mint(cfg, agent, cookie) {
+/** GET /api/ws/token with a session cookie: the ticket. */
+export function mint(cfg, agent, cookie) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
