@@ -154,13 +154,16 @@ function defaultOrigins(publicUrl: string, env: Env["NODE_ENV"]): string[] {
   return env === "development" && own !== DEV_DASHBOARD_ORIGIN ? [own, DEV_DASHBOARD_ORIGIN] : [own];
 }
 
+/** A configuration a person fixes by setting a variable: the entry prints it, without a stack. */
+export class ConfigError extends Error {}
+
 /** Reads and validates configuration once; the only place that looks at the environment. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n${problems.join("\n")}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   }
   return toConfig(parsed.data);
 }

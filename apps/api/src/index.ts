@@ -1,10 +1,19 @@
-import { loadConfig } from "./env.ts";
+import { type Config, ConfigError, loadConfig } from "./env.ts";
 import { exitWith, listenProblem, probeListen } from "./listen-errors.ts";
 import { createLogger } from "./logger.ts";
 
 // The heap-growth cap (`--heap-growing-percent`) is a Node flag on the command that starts this
 // file (root `start` script, Dockerfile): V8 reads it before the heap exists.
-const config = loadConfig();
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) exitWith(err.message);
+    throw err;
+  }
+}
+
+const config = configOrExit();
 const logger = createLogger(config.logLevel);
 const addressProblem = await probeListen(config.host, config.port);
 if (addressProblem) exitWith(addressProblem);

@@ -66,6 +66,24 @@ const stop = (child: ChildProcess) => {
   if (child.exitCode === null) child.kill("SIGTERM");
 };
 
+describe("starting in production with a placeholder secret", () => {
+  it("names the variable to set on stderr, without a stack trace, and exits 1", async () => {
+    const { child, exited } = startEntry({
+      NODE_ENV: "production",
+      BETTER_AUTH_SECRET: "change-me-to-32-or-more-random-characters",
+      PORT: String(await freePort()),
+      DATA_DIR: join(scratch, "placeholder"),
+    });
+    const timer = setTimeout(() => stop(child), 20_000);
+    const result = await exited;
+    clearTimeout(timer);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^Invalid configuration:\n {2}BETTER_AUTH_SECRET: is a placeholder/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe("starting on a busy port", () => {
   it("says so in one line on stderr and exits 1, before opening the database", async () => {
     const taken = await occupy();
