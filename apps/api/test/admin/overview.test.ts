@@ -1,4 +1,7 @@
-import { realtimeInstance, servers } from "@panel/db";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDb, realtimeInstance, servers } from "@panel/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.ts";
@@ -166,20 +169,32 @@ describe("GET /api/admin/overview", () => {
 
   it("removes its row on shutdown", async () => {
     const queries: string[] = [];
-    const other = await startTestServer({ queryLogger: { logQuery: (q) => void queries.push(q) } });
-    await other.sync.tick();
-    const [row] = await other.db
-      .select()
-      .from(realtimeInstance)
-      .where(eq(realtimeInstance.id, other.instanceId));
-    expect(row).toBeDefined();
-    await other.close();
-    expect(queries.filter((q) => /^delete from "realtime_instance"/.test(q))).toHaveLength(1);
-    if (usesPostgres()) {
-      // same database: the row is really gone
-      expect(
-        await srv.db.select().from(realtimeInstance).where(eq(realtimeInstance.id, other.instanceId)),
-      ).toEqual([]);
+    // PGlite: the other instance keeps its database in a folder, reopened below to look
+    const dataDir = usesPostgres() ? undefined : mkdtempSync(join(tmpdir(), "panel-overview-"));
+    const other = await startTestServer({
+      queryLogger: { logQuery: (q) => void queries.push(q) },
+      env: dataDir ? { DATA_DIR: dataDir } : {},
+    });
+    try {
+      await other.sync.tick();
+      const [row] = await other.db
+        .select()
+        .from(realtimeInstance)
+        .where(eq(realtimeInstance.id, other.instanceId));
+      expect(row).toBeDefined();
+      await other.close();
+      expect(queries.filter((q) => /^delete from "realtime_instance"/.test(q))).toHaveLength(1);
+      const reopened = dataDir ? createDb({ dataDir }) : undefined;
+      try {
+        const db = reopened?.db ?? srv.db;
+        expect(
+          await db.select().from(realtimeInstance).where(eq(realtimeInstance.id, other.instanceId)),
+        ).toEqual([]);
+      } finally {
+        await reopened?.close();
+      }
+    } finally {
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

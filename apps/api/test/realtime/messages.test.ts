@@ -113,7 +113,10 @@ describe("client messages", () => {
     });
     // re-subscribing to one it has is not a new subscription
     ws.send({ type: "subscribe", serverId: server.id });
-    expect(await ws.next("subscribed", { where: (m) => m.serverId === server.id })).toBeTruthy();
+    expect(await ws.next("subscribed", { where: (m) => m.serverId === server.id })).toEqual({
+      type: "subscribed",
+      serverId: server.id,
+    });
     ws.close();
   });
 });
